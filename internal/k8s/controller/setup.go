@@ -1,0 +1,137 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/internal/core/assign"
+	"github.com/ferrolb/ferrolb/internal/metrics"
+)
+
+// Options configures the controller's reconcilers.
+type Options struct {
+	// Namespace holds the metallb.io configuration objects.
+	Namespace string
+	// LBClass is the --lb-class value ("" = Services without a class).
+	LBClass string
+	Log     *slog.Logger
+	// Registry receives the metallb_* metrics.
+	Registry prometheus.Registerer
+	// Workers is the number of Services converged in parallel (their API
+	// writes overlap; decisions are serialised by the engine).
+	Workers int
+}
+
+// Setup registers the configuration and Service reconcilers with mgr.
+func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
+	if o.Workers <= 0 {
+		o.Workers = 16
+	}
+	engine := assign.NewEngine(o.LBClass)
+	requeue := &Requeuer{}
+	k8sMetrics := metrics.NewK8sClient(o.Registry)
+	usage := &usagePublisher{engine: engine, out: metrics.NewAllocator(o.Registry), dirty: make(chan struct{}, 1)}
+
+	svc := &ServiceReconciler{
+		Client:   mgr.GetClient(),
+		Engine:   engine,
+		Events:   mgr.GetEventRecorderFor("metallb-controller"),
+		Log:      o.Log,
+		Requeue:  requeue,
+		Recorder: k8sMetrics,
+	}
+	err := builder.ControllerManagedBy(mgr).
+		Named("service").
+		For(&corev1.Service{}).
+		WatchesRawSource(requeue.Source()).
+		WithOptions(controller.Options{MaxConcurrentReconciles: o.Workers}).
+		Complete(reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+			res, err := svc.Reconcile(ctx, req)
+			usage.touch()
+			return res, err
+		}))
+	if err != nil {
+		return nil, err
+	}
+
+	cfg := &ConfigReconciler{
+		Client:    mgr.GetClient(),
+		Namespace: o.Namespace,
+		Engine:    engine,
+		Requeue:   requeue,
+		Events:    mgr.GetEventRecorderFor("metallb-controller"),
+		Log:       o.Log,
+		Recorder:  k8sMetrics,
+		OnChange:  usage.touch,
+	}
+	toConfig := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{configKey}
+	})
+	inNamespace := predicate.NewPredicateFuncs(func(o client.Object) bool { return o.GetNamespace() == cfg.Namespace })
+	err = builder.ControllerManagedBy(mgr).
+		Named("config").
+		Watches(&v1beta1.IPAddressPool{}, toConfig, builder.WithPredicates(inNamespace, predicate.GenerationChangedPredicate{})).
+		Watches(&v1beta1.Community{}, toConfig, builder.WithPredicates(inNamespace, predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Namespace{}, toConfig, builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
+		Complete(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(usage); err != nil {
+		return nil, err
+	}
+	return engine, nil
+}
+
+// usagePublisher refreshes the allocator gauges at most once a second,
+// after something changed.
+type usagePublisher struct {
+	engine *assign.Engine
+	out    *metrics.Allocator
+	dirty  chan struct{}
+}
+
+func (u *usagePublisher) touch() {
+	if u.dirty == nil {
+		return
+	}
+	select {
+	case u.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// Start implements manager.Runnable.
+func (u *usagePublisher) Start(ctx context.Context) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	pending := true
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-u.dirty:
+			pending = true
+		case <-tick.C:
+			if pending {
+				u.out.SetPools(usageOf(u.engine))
+				pending = false
+			}
+		}
+	}
+}
+
+var _ manager.Runnable = (*usagePublisher)(nil)

@@ -1,0 +1,189 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ferrolb/ferrolb/test/kubeapi"
+)
+
+// Proc is a process started by the cluster; its output goes to Log.
+type Proc struct {
+	Name string
+	Log  string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+var builds sync.Map // package path -> *buildResult
+
+type buildResult struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Binary builds a main package of this module (e.g. "./cmd/controller")
+// once per process and returns the executable's path.
+func Binary(pkg string) (string, error) {
+	v, _ := builds.LoadOrStore(pkg, &buildResult{})
+	b := v.(*buildResult)
+	b.once.Do(func() {
+		root, err := kubeapi.RepoRoot()
+		if err != nil {
+			b.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "ferrolb-bin-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, filepath.Base(pkg))
+		cmd := exec.Command("go", "build", "-o", b.path, pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+	})
+	return b.path, b.err
+}
+
+// StartProcess runs bin with args, its output in <Dir>/<name>.log. The
+// process dies with the test process (Pdeathsig) and is ended by Stop.
+func (c *Cluster) StartProcess(name, bin string, args ...string) (*Proc, error) {
+	logPath := filepath.Join(c.Dir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &Proc{Name: name, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	c.procs = append(c.procs, p)
+	return p, nil
+}
+
+// StartController builds and starts the controller against the cluster.
+// Metrics and health ports are off unless args set them.
+func (c *Cluster) StartController(name string, args ...string) (*Proc, error) {
+	bin, err := Binary("./cmd/controller")
+	if err != nil {
+		return nil, err
+	}
+	base := []string{"--kubeconfig", c.Kubeconfig, "--namespace", Namespace, "--port", "0",
+		"--health-probe-port", "0", "--webhook-mode", "disabled"}
+	return c.StartProcess(name, bin, append(base, args...)...)
+}
+
+// PID returns the process id.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
+
+// Exited reports whether the process has ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Signal sends sig to the process.
+func (p *Proc) Signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Wait waits (bounded by ctx) for the process to end.
+func (p *Proc) Wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stop sends SIGTERM, waits up to 5 s, then SIGKILLs the process.
+func (p *Proc) Stop() error {
+	if p.Exited() {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(5 * time.Second):
+	}
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("%s (pid %d) did not exit", p.Name, p.PID())
+	}
+}
+
+// RSS returns the process's resident set size in bytes.
+func (p *Proc) RSS() (uint64, error) {
+	return statusField(p.PID(), "VmRSS:")
+}
+
+// PeakRSS returns the process's peak resident set size in bytes.
+func (p *Proc) PeakRSS() (uint64, error) {
+	return statusField(p.PID(), "VmHWM:")
+}
+
+func statusField(pid int, field string) (uint64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, field) {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			break
+		}
+		kb, err := strconv.ParseUint(fields[1], 10, 64)
+		return kb * 1024, err
+	}
+	return 0, errors.New("no " + field + " in /proc status")
+}
+
+// Tail returns the last n lines of the process's log.
+func (p *Proc) Tail(n int) string {
+	b, err := os.ReadFile(p.Log)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
