@@ -123,18 +123,18 @@ func (e *Engine) Forget(key string) bool {
 func (e *Engine) Stats(pool string) (ipam.PoolStats, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, ok := e.pools[pool]; !ok {
-		return ipam.PoolStats{}, false
-	}
-	return e.alloc.PoolStats(pool), true
+	return e.alloc.PoolStats(pool)
+}
+
+// Usage returns the statistics of every pool.
+func (e *Engine) Usage() []ipam.PoolStats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.alloc.AllPoolStats()
 }
 
 func (e *Engine) releaseLocked(key string) bool {
-	if _, _, ok := e.alloc.Lookup(key); !ok {
-		return false
-	}
-	e.alloc.Release(key)
-	return true
+	return e.alloc.Release(key)
 }
 
 // Converge decides the addresses of one Service.
@@ -203,7 +203,7 @@ func (e *Engine) convergeLocked(s *Service) Outcome {
 		if err == nil {
 			ips := cur
 			if policy(s) == model.PreferDualStack && len(fams) == 2 && len(ips) == 1 && len(req.ips) == 0 {
-				extra, err := e.alloc.AllocateFromPool(ms, pool)
+				extra, err := e.alloc.AllocateAdditional(ms)
 				if err == nil && len(extra) > len(ips) {
 					ips = extra
 					events = append(events, Event{Reason: EventIPAllocated,
