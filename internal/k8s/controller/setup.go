@@ -135,3 +135,19 @@ func (u *usagePublisher) Start(ctx context.Context) error {
 }
 
 var _ manager.Runnable = (*usagePublisher)(nil)
+
+// usageOf converts the engine's pool statistics into gauge values.
+func usageOf(e *assign.Engine) map[string]metrics.PoolUsage {
+	out := map[string]metrics.PoolUsage{}
+	for _, st := range e.Usage() {
+		out[st.Name] = metrics.PoolUsage{
+			Total:   st.Capacity().Float64(),
+			TotalV4: st.CapacityV4.Float64(),
+			TotalV6: st.CapacityV6.Float64(),
+			InUse:   float64(st.InUse()),
+			InUseV4: float64(st.InUseV4),
+			InUseV6: float64(st.InUseV6),
+		}
+	}
+	return out
+}
