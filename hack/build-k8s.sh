@@ -18,12 +18,17 @@ complete() {
   for b in "${WANT[@]}"; do [[ -x "$BIN_DIR/$b" ]] || return 1; done
 }
 
+log() { echo "build-k8s: $*" >&2; }
+
 if complete; then echo "$BIN_DIR"; exit 0; fi
 mkdir -p "$BIN_DIR"
+# One build at a time: test packages run in parallel and may all ask at once
+# (they would otherwise write the same .tmp files). Bounded wait.
+exec 9>"$BIN_DIR.lock"
+flock -w 1800 9 || { log "timed out waiting for another build (lock $BIN_DIR.lock)"; exit 1; }
+if complete; then echo "$BIN_DIR"; exit 0; fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-
-log() { echo "build-k8s: $*" >&2; }
 
 if [[ ! -x "$BIN_DIR/etcd" ]]; then
   log "building etcd $ETCD_VERSION"

@@ -60,7 +60,7 @@ func (p *process) exited() bool {
 
 // exitError describes an early exit, with the end of the log.
 func (p *process) exitError() error {
-	return fmt.Errorf("kubeapi: %s exited early (%v); log %s ends with:\n%s", p.name, p.err, p.log, tail(p.log, 30))
+	return fmt.Errorf("kubeapi: %s exited early (%v); its output ends with:\n%s", p.name, p.err, tail(p.log, 30))
 }
 
 // stop sends SIGTERM to the process group, then SIGKILL after grace, and

@@ -118,18 +118,23 @@ func start(ctx context.Context, opts Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("kubeapi: %w", err)
 	}
 	s := &Server{dir: dir, tokens: map[string]string{}}
-	defer func() {
-		if err != nil {
-			if stopErr := s.Stop(); stopErr != nil {
-				err = errors.Join(err, stopErr)
-			}
-		}
-	}()
-
 	logDir := opts.LogDir
 	if logDir == "" {
 		logDir = filepath.Join(dir, "logs")
 	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		if opts.LogDir != "" {
+			err = fmt.Errorf("%w\n(full logs in %s)", err, opts.LogDir)
+		} else {
+			err = fmt.Errorf("%w\n(full logs removed; set Options.LogDir, or %s for Shared, to keep them)", err, LogDirEnv)
+		}
+		if stopErr := s.Stop(); stopErr != nil {
+			err = errors.Join(err, stopErr)
+		}
+	}()
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return s, fmt.Errorf("kubeapi: %w", err)
 	}
@@ -277,8 +282,8 @@ func waitHTTP(ctx context.Context, p *process, url, token, want string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("kubeapi: %s not ready: %w; last answer from %s: %s\nlog %s ends with:\n%s",
-				p.name, ctx.Err(), url, last, p.log, tail(p.log, 30))
+			return fmt.Errorf("kubeapi: %s not ready: %w; last answer from %s: %s\nits output ends with:\n%s",
+				p.name, ctx.Err(), url, last, tail(p.log, 30))
 		case <-tick.C:
 		}
 	}
@@ -314,8 +319,8 @@ func (s *Server) waitServiceCreate(ctx context.Context, dualStack bool) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("kubeapi: creating a Service in namespace default still fails: %w\nlog %s ends with:\n%s",
-				err, s.apiserver.log, tail(s.apiserver.log, 30))
+			return fmt.Errorf("kubeapi: creating a Service in namespace default still fails: %w\nkube-apiserver output ends with:\n%s",
+				err, tail(s.apiserver.log, 30))
 		case <-tick.C:
 		}
 	}

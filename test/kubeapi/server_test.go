@@ -198,6 +198,7 @@ func TestStartFailureCleansUp(t *testing.T) {
 		s.Stop()
 		t.Fatal("Start with an unknown kube-apiserver flag succeeded")
 	}
+	t.Logf("Start failed as expected: %v", err)
 	// The error carries the end of the log, which names the bad flag.
 	if !strings.Contains(err.Error(), "no-such-flag") {
 		t.Errorf("error does not show the cause:\n%v", err)

@@ -41,7 +41,14 @@ func wantFor(svc *model.Service) (want, *Error) {
 // taken as soon as seen, else the first pool with the primary family, else
 // the first with the other. Within a pool the IP is the lowest usable one
 // (CIDR list order, then address order) that is free or shareable by svc.
-// Dual-stack results are [IPv4, IPv6].
+// Dual-stack results are [IPv4, IPv6]. A Service with one cluster IP family
+// gets one IP of that family whatever its policy. When the existing
+// assignment no longer passes (pools changed, see SetPools), the error is
+// returned and the assignment kept: the caller releases it and allocates
+// again, as MetalLB's convergence does.
+//
+// Cost: O(pools + log n) plus, for a Service with a sharing key, the IPs of
+// its sharing group below the lowest free address that conflict on ports.
 func (a *Allocator) Allocate(svc model.Service) (string, []netip.Addr, error) {
 	if err := checkService(&svc); err != nil {
 		return "", nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,6 +29,12 @@ func TestAssignPublishAndRelease(t *testing.T) {
 	}
 	if c := condition(s); c.Status != "True" || !strings.Contains(c.Message, "192.0.2.200") {
 		t.Errorf("condition %+v", c)
+	}
+	// Settled: the controller must not keep rewriting the Service.
+	rv := s.ResourceVersion
+	time.Sleep(time.Second)
+	if got := e.get("a"); got.ResourceVersion != rv {
+		t.Errorf("Service rewritten although nothing changed: %+v", got.Status)
 	}
 	e.eventually("IPAllocated event", func() (bool, string) {
 		evs := e.events("a")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -29,7 +30,10 @@ import (
 	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
 
-func TestMain(m *testing.M) { kubeapi.Main(m) }
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(logr.Discard())
+	kubeapi.Main(m)
+}
 
 const ns = cluster.Namespace
 

@@ -83,10 +83,11 @@ func statusPatch(svc *corev1.Service, out assign.Outcome, now metav1.Time) ([]by
 }
 
 // ingressClean reports whether every ingress entry carries only an IP (no
-// hostname, ports or ipMode left over from another writer).
+// hostname, ports or proxy ipMode left over from another writer).
 func ingressClean(svc *corev1.Service) bool {
 	for _, in := range svc.Status.LoadBalancer.Ingress {
-		if in.Hostname != "" || in.IPMode != nil || len(in.Ports) > 0 {
+		// The API server defaults ipMode to VIP, which is what we mean too.
+		if in.Hostname != "" || len(in.Ports) > 0 || (in.IPMode != nil && *in.IPMode != corev1.LoadBalancerIPModeVIP) {
 			return false
 		}
 		if _, err := netip.ParseAddr(in.IP); err != nil {

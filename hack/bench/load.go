@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/ferrolb/ferrolb/internal/core/assign"
+	"github.com/ferrolb/ferrolb/test/cluster"
+	"github.com/ferrolb/ferrolb/test/kubeapi"
+)
+
+const (
+	benchNS  = "bench" // the measured Services live here
+	poolName = "bench"
+	// The pool takes 198.18.0.0/16, so cluster IPs come from the other
+	// half of the benchmark range 198.18.0.0/15.
+	serviceCIDRs = "198.19.0.0/16,2001:db8:ffff::/108"
+)
+
+var poolYAML = []byte(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: ` + poolName + `
+  namespace: ` + cluster.Namespace + `
+spec:
+  addresses: [198.18.0.0/16]
+`)
+
+// env is one fresh cluster and an unthrottled clientset for it.
+type env struct {
+	c  *cluster.Cluster
+	cs kubernetes.Interface
+	o  options
+}
+
+// newEnv starts a cluster with the bench namespace; close stops it.
+func newEnv(ctx context.Context, o options) (*env, error) {
+	c, err := cluster.Start(ctx, cluster.Options{API: kubeapi.Options{ServiceCIDRs: serviceCIDRs}})
+	if err != nil {
+		return nil, err
+	}
+	e := &env{c: c, o: o}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.QPS = -1 // no client-side rate limit: the server sets the pace
+	if e.cs, err = kubernetes.NewForConfig(cfg); err != nil {
+		e.close()
+		return nil, err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}
+	if _, err := e.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *env) close() {
+	e.c.Stop()
+	if e.o.keepLogs {
+		progress("logs kept in %s", e.c.Dir)
+	} else {
+		_ = os.RemoveAll(e.c.Dir)
+	}
+}
+
+// startController applies the pool, starts the controller and waits until
+// it has assigned a probe Service in "default": configuration loaded,
+// leader elected, caches synced.
+func (e *env) startController(ctx context.Context) (*cluster.Proc, error) {
+	if err := e.c.ApplyYAML(ctx, poolYAML); err != nil {
+		return nil, err
+	}
+	ctl, err := e.c.StartController("controller", e.o.controllerArgs...)
+	if err != nil {
+		return nil, err
+	}
+	probe, err := e.cs.CoreV1().Services("default").Create(ctx, cluster.LoadBalancer("default", "probe"), metav1.CreateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.o.phaseTimeout)
+	defer cancel()
+	for {
+		if ctl.Exited() {
+			return nil, fmt.Errorf("controller exited; log ends with:\n%s", ctl.Tail(20))
+		}
+		s, err := e.cs.CoreV1().Services("default").Get(ctx, probe.Name, metav1.GetOptions{})
+		if err == nil && len(s.Status.LoadBalancer.Ingress) > 0 {
+			return ctl, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("probe Service not assigned: %w; controller log ends with:\n%s", ctx.Err(), ctl.Tail(20))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// assignLoad creates n Services in benchNS with o.concurrency goroutines,
+// calling after (if set) on each right after its create, and returns once
+// an informer has seen all n with an ingress IP. ctl, if set, is watched
+// for an early exit.
+func (e *env) assignLoad(ctx context.Context, n int, ctl *cluster.Proc, after func(context.Context, *corev1.Service, int) error) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.o.phaseTimeout)
+	defer cancel()
+	seen, err := watchAssigned(ctx, e.cs, n)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	created := make(chan error, 1)
+	go func() { created <- e.createAll(ctx, n, after) }()
+
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-created:
+			if err != nil {
+				return 0, err
+			}
+			progress("  %d created in %s", n, secs(time.Since(start)))
+			created = nil
+		case <-seen.done:
+			return time.Since(start), nil
+		case <-tick.C:
+			progress("  %d/%d with an IP after %s", seen.count(), n, secs(time.Since(start)))
+			if ctl != nil && ctl.Exited() {
+				return 0, fmt.Errorf("controller exited; log ends with:\n%s", ctl.Tail(20))
+			}
+		case <-ctx.Done():
+			return 0, fmt.Errorf("%d/%d Services with an IP: %w", seen.count(), n, ctx.Err())
+		}
+	}
+}
+
+// createAll creates Services svc-0 .. svc-(n-1); the first error stops it.
+func (e *env) createAll(ctx context.Context, n int, after func(context.Context, *corev1.Service, int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range e.o.concurrency {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				svc, err := e.cs.CoreV1().Services(benchNS).Create(ctx, cluster.LoadBalancer(benchNS, "svc-"+strconv.Itoa(i)), metav1.CreateOptions{})
+				if err == nil && after != nil {
+					err = after(ctx, svc, i)
+				}
+				if err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx) // nil unless a create failed or time ran out
+}
+
+// writeStatus is the direct client's stand-in for the controller: the same
+// strategic merge patch on the status subresource (IP, pool annotation,
+// condition) that the controller sends.
+func (e *env) writeStatus(ctx context.Context, svc *corev1.Service, i int) error {
+	ip := fmt.Sprintf("198.18.%d.%d", i/256%256, i%256)
+	patch, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"annotations": map[string]string{assign.AnnotationAllocatedFromPool: poolName}},
+		"status": map[string]any{
+			"loadBalancer": map[string]any{"ingress": []map[string]string{{"ip": ip}}},
+			"conditions": []metav1.Condition{{
+				Type:               assign.ConditionType,
+				Status:             metav1.ConditionTrue,
+				Reason:             assign.ReasonAssigned,
+				Message:            fmt.Sprintf("assigned %s from IPAddressPool %q", ip, poolName),
+				ObservedGeneration: svc.Generation,
+				LastTransitionTime: metav1.Now(),
+			}},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	_, err = e.cs.CoreV1().Services(benchNS).Patch(ctx, svc.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status")
+	return err
+}
+
+// assigned counts the Services of benchNS that have an ingress IP.
+type assigned struct {
+	mu    sync.Mutex
+	names map[string]bool
+	want  int
+	done  chan struct{}
+}
+
+func (a *assigned) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.names)
+}
+
+func (a *assigned) observe(obj any) {
+	svc, ok := obj.(*corev1.Service)
+	if !ok || len(svc.Status.LoadBalancer.Ingress) == 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.names[svc.Name] {
+		return
+	}
+	a.names[svc.Name] = true
+	if len(a.names) == a.want {
+		close(a.done)
+	}
+}
+
+// watchAssigned starts an informer on benchNS's Services (until ctx ends)
+// and returns once it has synced.
+func watchAssigned(ctx context.Context, cs kubernetes.Interface, want int) (*assigned, error) {
+	a := &assigned{names: map[string]bool{}, want: want, done: make(chan struct{})}
+	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(benchNS))
+	inf := f.Core().V1().Services().Informer()
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    a.observe,
+		UpdateFunc: func(_, obj any) { a.observe(obj) },
+	}); err != nil {
+		return nil, err
+	}
+	f.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return nil, errors.New("service informer did not sync")
+	}
+	return a, nil
+}
+
+// controllerRun times the controller assigning o.services Services.
+func controllerRun(ctx context.Context, o options) (time.Duration, error) {
+	e, err := newEnv(ctx, o)
+	if err != nil {
+		return 0, err
+	}
+	defer e.close()
+	ctl, err := e.startController(ctx)
+	if err != nil {
+		return 0, err
+	}
+	d, err := e.assignLoad(ctx, o.services, ctl, nil)
+	if err == nil {
+		progress("  controller: all %d assigned in %s", o.services, secs(d))
+	}
+	return d, err
+}
+
+// directRun times a plain client creating o.services Services and writing
+// their statuses itself, with no controller running.
+func directRun(ctx context.Context, o options) (time.Duration, error) {
+	e, err := newEnv(ctx, o)
+	if err != nil {
+		return 0, err
+	}
+	defer e.close()
+	d, err := e.assignLoad(ctx, o.services, nil, e.writeStatus)
+	if err == nil {
+		progress("  direct: all %d written in %s", o.services, secs(d))
+	}
+	return d, err
+}
+
+type memory struct{ idle, settled, peak uint64 }
+
+// memoryRun reads the controller's RSS before and after it assigned
+// o.memoryServices Services.
+func memoryRun(ctx context.Context, o options) (memory, error) {
+	var m memory
+	e, err := newEnv(ctx, o)
+	if err != nil {
+		return m, err
+	}
+	defer e.close()
+	ctl, err := e.startController(ctx)
+	if err != nil {
+		return m, err
+	}
+	if m.idle, err = ctl.RSS(); err != nil {
+		return m, err
+	}
+	if _, err := e.assignLoad(ctx, o.memoryServices, ctl, nil); err != nil {
+		return m, err
+	}
+	progress("  all assigned; settling for %s", o.settle)
+	select {
+	case <-ctx.Done():
+		return m, ctx.Err()
+	case <-time.After(o.settle):
+	}
+	if m.settled, err = ctl.RSS(); err != nil {
+		return m, err
+	}
+	m.peak, err = ctl.PeakRSS()
+	return m, err
+}

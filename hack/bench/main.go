@@ -1,0 +1,148 @@
+// Command bench measures FerroLB against the targets of the benchmark
+// issue and prints a Markdown table (`make bench`). It reports figures and
+// asserts nothing:
+//
+//  1. Throughput: on a fresh API server, create -services LoadBalancer
+//     Services (16 goroutines) with the controller running and time until
+//     all have an IP, watched through an informer. Then, on another fresh
+//     API server, a plain client creates the same Services with the same
+//     concurrency and writes each one's status itself right after creating
+//     it: the API server's own limit. Target: the controller within 1.5x.
+//  2. Memory: the controller's resident set (VmRSS, and the peak VmHWM)
+//     with -memory-services Services assigned and settled. Target: 60 MiB.
+//  3. Allocator: the Go benchmarks of internal/core/ipam.
+//
+// Every measurement runs on its own fresh cluster; every wait is bounded by
+// -phase-timeout; progress goes to stderr and the table to stdout.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// MetalLB's figures measured on this machine, for the table.
+const (
+	metalLBController = 38.6 // seconds to assign 3,000 Services
+	metalLBDirect     = 12.4 // seconds for the direct client in the same run
+	metalLBRSS        = 77   // MiB with 1,000 Services
+)
+
+type options struct {
+	services, memoryServices, concurrency int
+	phaseTimeout, settle                  time.Duration
+	skipIPAM, keepLogs                    bool
+	controllerArgs                        []string
+}
+
+// row is one line of the final table.
+type row struct{ measurement, value, target, metalLB string }
+
+func main() {
+	var o options
+	var pprof string
+	flag.IntVar(&o.services, "services", 3000, "Services created in the throughput runs")
+	flag.IntVar(&o.memoryServices, "memory-services", 1000, "Services assigned before reading the controller's memory")
+	flag.IntVar(&o.concurrency, "concurrency", 16, "goroutines creating Services (same in both throughput runs)")
+	flag.DurationVar(&o.phaseTimeout, "phase-timeout", 5*time.Minute, "bound on each wait")
+	flag.DurationVar(&o.settle, "settle", 5*time.Second, "wait after the last assignment before reading memory")
+	flag.BoolVar(&o.skipIPAM, "skip-ipam", false, "do not run the allocator's Go benchmarks")
+	flag.BoolVar(&o.keepLogs, "keep-logs", false, "keep each cluster's directory (process logs) and print where")
+	flag.StringVar(&pprof, "pprof", "", "serve the controller's pprof on this address (e.g. 127.0.0.1:6060)")
+	flag.Parse()
+	if pprof != "" {
+		o.controllerArgs = append(o.controllerArgs, "--pprof-bind-address", pprof)
+	}
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	rows, err := run(ctx, o)
+	cancel()
+	printTable(rows)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run performs the measurements in turn; on error it returns the rows
+// measured so far.
+func run(ctx context.Context, o options) ([]row, error) {
+	var rows []row
+
+	progress("throughput, controller: %d Services, %d creators", o.services, o.concurrency)
+	ctl, err := controllerRun(ctx, o)
+	if err != nil {
+		return rows, fmt.Errorf("throughput with the controller: %w", err)
+	}
+	progress("throughput, direct client: %d Services, %d creators", o.services, o.concurrency)
+	direct, err := directRun(ctx, o)
+	if err != nil {
+		return rows, fmt.Errorf("throughput with the direct client: %w", err)
+	}
+	n := thousands(o.services)
+	rows = append(rows,
+		row{"create " + n + " Services, controller assigns", secs(ctl), "", fmt.Sprintf("%.1f s at 3,000", metalLBController)},
+		row{"create " + n + " Services, client writes status (API limit)", secs(direct), "", fmt.Sprintf("%.1f s at 3,000", metalLBDirect)},
+		row{"controller / API limit", fmt.Sprintf("%.2fx", ctl.Seconds()/direct.Seconds()), "<= 1.5x",
+			fmt.Sprintf("%.1fx", metalLBController/metalLBDirect)},
+	)
+
+	progress("memory: %d Services", o.memoryServices)
+	mem, err := memoryRun(ctx, o)
+	if err != nil {
+		return rows, fmt.Errorf("memory: %w", err)
+	}
+	m := thousands(o.memoryServices)
+	rows = append(rows,
+		row{"controller RSS, idle (pool loaded, 1 Service)", mib(mem.idle), "", ""},
+		row{"controller RSS, " + m + " Services settled", mib(mem.settled), "< 60 MiB", fmt.Sprintf("%d MiB at 1,000", metalLBRSS)},
+		row{"controller peak RSS (VmHWM), " + m + " Services", mib(mem.peak), "", ""},
+	)
+
+	if !o.skipIPAM {
+		progress("allocator: go test -bench ./internal/core/ipam")
+		rows = append(rows, ipamRows(ctx, o.phaseTimeout)...)
+	}
+	return rows, nil
+}
+
+func printTable(rows []row) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Println()
+	fmt.Println("| measurement | value | target | MetalLB |")
+	fmt.Println("|---|---|---|---|")
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %s | %s |\n", r.measurement, r.value, dash(r.target), dash(r.metalLB))
+	}
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// thousands writes n with a thousands separator: 3000 -> "3,000".
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
