@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +81,15 @@ func TestAssignPublishAndRelease(t *testing.T) {
 func TestDualStackAndSharing(t *testing.T) {
 	e := newEnv(t)
 	e.pool("dual", nil, "192.0.2.16/30", "2001:db8:1::/126")
+	e.pool("huge", func(p *v1beta1.IPAddressPool) { p.Spec.AutoAssign = ptr.To(false) }, "2001:db8:2::/64")
 	e.start()
+	e.eventually("a /64 saturates instead of overflowing", func() (bool, string) {
+		var p v1beta1.IPAddressPool
+		if err := e.c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "huge"}, &p); err != nil {
+			return false, err.Error()
+		}
+		return p.Status.AvailableIPv6 == math.MaxInt64, fmt.Sprintf("%+v", p.Status)
+	})
 	e.service("d", dualStack)
 	e.waitIPs("d", "192.0.2.16,2001:db8:1::", assign.ReasonAssigned)
 
@@ -89,6 +99,14 @@ func TestDualStackAndSharing(t *testing.T) {
 		s.Spec.Ports[0].Protocol = corev1.ProtocolUDP
 	})
 	e.waitIPs("udp", "192.0.2.17", assign.ReasonAssigned)
+	e.eventually("pool status counts", func() (bool, string) {
+		var p v1beta1.IPAddressPool
+		if err := e.c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "dual"}, &p); err != nil {
+			return false, err.Error()
+		}
+		want := v1beta1.IPAddressPoolStatus{AssignedIPv4: 2, AssignedIPv6: 1, AvailableIPv4: 2, AvailableIPv6: 3}
+		return p.Status == want, fmt.Sprintf("%+v", p.Status)
+	})
 	e.eventually("deprecatedAnnotation warning", func() (bool, string) {
 		evs := strings.Join(e.events("udp"), "\n")
 		return strings.Contains(evs, "Warning deprecatedAnnotation: Service uses deprecated annotation metallb.universe.tf/allow-shared-ip"), evs
@@ -193,8 +211,17 @@ func TestPoolChanges(t *testing.T) {
 	if err := e.c.Update(context.Background(), &p); err != nil {
 		t.Fatal(err)
 	}
-	e.waitIPs("s0", "198.51.100.80", assign.ReasonAssigned)
-	e.waitIPs("s2", "198.51.100.81", assign.ReasonAssigned)
+	// s0 and s2 move to the spare pool (in whichever order the workers
+	// take them); s1 stays untouched.
+	e.eventually("s0 and s2 moved to spare", func() (bool, string) {
+		got := map[string]bool{}
+		for _, n := range []string{"s0", "s2"} {
+			for _, ip := range cluster.IngressIPs(e.get(n)) {
+				got[ip] = true
+			}
+		}
+		return got["198.51.100.80"] && got["198.51.100.81"] && len(got) == 2, fmt.Sprint(got)
+	})
 	if got := e.get("s1"); got.ResourceVersion != s1rv {
 		t.Errorf("s1 was rewritten although its address stayed valid: %+v", got.Status)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/core/assign"
+	"github.com/ferrolb/ferrolb/internal/core/ipam"
 	"github.com/ferrolb/ferrolb/internal/metrics"
 )
 
@@ -42,7 +43,12 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 	engine := assign.NewEngine(o.LBClass)
 	requeue := &Requeuer{}
 	k8sMetrics := metrics.NewK8sClient(o.Registry)
-	usage := &usagePublisher{engine: engine, out: metrics.NewAllocator(o.Registry), dirty: make(chan struct{}, 1)}
+	usage := &usagePublisher{
+		engine: engine,
+		out:    metrics.NewAllocator(o.Registry),
+		dirty:  make(chan struct{}, 1),
+		status: &poolStatusWriter{client: mgr.GetClient(), namespace: o.Namespace, log: o.Log},
+	}
 
 	svc := &ServiceReconciler{
 		Client:   mgr.GetClient(),
@@ -96,11 +102,12 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 	return engine, nil
 }
 
-// usagePublisher refreshes the allocator gauges at most once a second,
-// after something changed.
+// usagePublisher refreshes the allocator gauges and the pools' status at
+// most once a second, after something changed. It runs on the leader only.
 type usagePublisher struct {
 	engine *assign.Engine
 	out    *metrics.Allocator
+	status *poolStatusWriter
 	dirty  chan struct{}
 }
 
@@ -127,7 +134,9 @@ func (u *usagePublisher) Start(ctx context.Context) error {
 			pending = true
 		case <-tick.C:
 			if pending {
-				u.out.SetPools(usageOf(u.engine))
+				stats := u.engine.Usage()
+				u.out.SetPools(usageOf(stats))
+				u.status.write(ctx, stats)
 				pending = false
 			}
 		}
@@ -137,9 +146,9 @@ func (u *usagePublisher) Start(ctx context.Context) error {
 var _ manager.Runnable = (*usagePublisher)(nil)
 
 // usageOf converts the engine's pool statistics into gauge values.
-func usageOf(e *assign.Engine) map[string]metrics.PoolUsage {
+func usageOf(stats []ipam.PoolStats) map[string]metrics.PoolUsage {
 	out := map[string]metrics.PoolUsage{}
-	for _, st := range e.Usage() {
+	for _, st := range stats {
 		out[st.Name] = metrics.PoolUsage{
 			Total:   st.Capacity().Float64(),
 			TotalV4: st.CapacityV4.Float64(),
