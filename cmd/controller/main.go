@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -42,7 +41,7 @@ func main() {
 }
 
 type flags struct {
-	kubeconfig, namespace, mlSecretName, deployment, logLevel string
+	namespace, mlSecretName, deployment, logLevel string
 	pprofAddr, lbClass, podName, webhookMode, webhookSecret   string
 	certDir, certServiceName, metricsCertDir, tlsMinVersion   string
 	tlsCipherSuites, tlsCurves, leaderElectionID              string
@@ -52,7 +51,6 @@ type flags struct {
 
 func parseFlags() *flags {
 	f := &flags{}
-	flag.StringVar(&f.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "path to a kubeconfig (default: in-cluster)")
 	flag.StringVar(&f.namespace, "namespace", os.Getenv("METALLB_NAMESPACE"), "namespace holding the metallb.io configuration (default: the service account's)")
 	flag.StringVar(&f.mlSecretName, "ml-secret-name", os.Getenv("METALLB_ML_SECRET_NAME"), "name of the memberlist secret to create")
 	flag.StringVar(&f.deployment, "deployment", os.Getenv("METALLB_DEPLOYMENT"), "name of the controller's Deployment (owner of the memberlist secret)")
@@ -106,7 +104,7 @@ func run() error {
 		log.Warn("admission webhooks are not served by this build; the CRD schemas still reject malformed objects")
 	}
 
-	restCfg, err := restConfig(f.kubeconfig)
+	restCfg, err := restConfig()
 	if err != nil {
 		return err
 	}
@@ -180,14 +178,10 @@ func run() error {
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	var cfg *rest.Config
-	var err error
-	if kubeconfig != "" {
-		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
-	} else {
-		cfg, err = ctrl.GetConfig()
-	}
+// restConfig reads --kubeconfig (registered by controller-runtime), then
+// $KUBECONFIG, then the in-cluster configuration.
+func restConfig() (*rest.Config, error) {
+	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client configuration: %w", err)
 	}

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +59,7 @@ func newEnv(ctx context.Context, o options) (*env, error) {
 		return nil, err
 	}
 	e := &env{c: c, o: o}
+	progress("  cluster (kubeconfig, logs) in %s", c.Dir)
 	cfg := rest.CopyConfig(c.Config)
 	cfg.QPS = -1 // no client-side rate limit: the server sets the pace
 	if e.cs, err = kubernetes.NewForConfig(cfg); err != nil {
@@ -111,11 +116,11 @@ func (e *env) startController(ctx context.Context) (*cluster.Proc, error) {
 	}
 }
 
-// assignLoad creates n Services in benchNS with o.concurrency goroutines,
-// calling after (if set) on each right after its create, and returns once
-// an informer has seen all n with an ingress IP. ctl, if set, is watched
-// for an early exit.
-func (e *env) assignLoad(ctx context.Context, n int, ctl *cluster.Proc, after func(context.Context, *corev1.Service, int) error) (time.Duration, error) {
+// assignLoad creates n Services in benchNS (see createAll; write is the
+// direct client's status writer, nil when the controller assigns) and
+// returns once an informer has seen all n with an ingress IP. ctl, if set,
+// is watched for an early exit.
+func (e *env) assignLoad(ctx context.Context, n int, ctl *cluster.Proc, write func(context.Context, *corev1.Service, int) error) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.o.phaseTimeout)
 	defer cancel()
 	seen, err := watchAssigned(ctx, e.cs, n)
@@ -124,7 +129,7 @@ func (e *env) assignLoad(ctx context.Context, n int, ctl *cluster.Proc, after fu
 	}
 	start := time.Now()
 	created := make(chan error, 1)
-	go func() { created <- e.createAll(ctx, n, after) }()
+	go func() { created <- e.createAll(ctx, n, write) }()
 
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
@@ -134,7 +139,7 @@ func (e *env) assignLoad(ctx context.Context, n int, ctl *cluster.Proc, after fu
 			if err != nil {
 				return 0, err
 			}
-			progress("  %d created in %s", n, secs(time.Since(start)))
+			progress("  all requests answered after %s", secs(time.Since(start)))
 			created = nil
 		case <-seen.done:
 			return time.Since(start), nil
@@ -149,27 +154,51 @@ func (e *env) assignLoad(ctx context.Context, n int, ctl *cluster.Proc, after fu
 	}
 }
 
-// createAll creates Services svc-0 .. svc-(n-1); the first error stops it.
-func (e *env) createAll(ctx context.Context, n int, after func(context.Context, *corev1.Service, int) error) error {
+// createAll creates Services svc-0 .. svc-(n-1) with o.concurrency
+// goroutines. If write is set, each created Service is handed at once to
+// o.concurrency other goroutines that call write on it: the same shape as
+// the controller's run (creators, and 16 workers behind an unbounded
+// queue). The first error stops everything.
+func (e *env) createAll(ctx context.Context, n int, write func(context.Context, *corev1.Service, int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	type created struct {
+		svc *corev1.Service
+		i   int
+	}
+	queue := make(chan created, n) // never full: creators do not wait for writers
 	var next atomic.Int64
-	var wg sync.WaitGroup
+	var creators, writers sync.WaitGroup
 	for range e.o.concurrency {
-		wg.Go(func() {
+		creators.Go(func() {
 			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				svc, err := e.cs.CoreV1().Services(benchNS).Create(ctx, cluster.LoadBalancer(benchNS, "svc-"+strconv.Itoa(i)), metav1.CreateOptions{})
-				if err == nil && after != nil {
-					err = after(ctx, svc, i)
-				}
 				if err != nil {
 					cancel(err)
+					return
+				}
+				if write != nil {
+					queue <- created{svc, i}
 				}
 			}
 		})
+		if write != nil {
+			writers.Go(func() {
+				for c := range queue {
+					if ctx.Err() != nil {
+						continue // drain
+					}
+					if err := write(ctx, c.svc, c.i); err != nil {
+						cancel(err)
+					}
+				}
+			})
+		}
 	}
-	wg.Wait()
-	return context.Cause(ctx) // nil unless a create failed or time ran out
+	creators.Wait()
+	close(queue)
+	writers.Wait()
+	return context.Cause(ctx) // nil unless a request failed or time ran out
 }
 
 // writeStatus is the direct client's stand-in for the controller: the same
@@ -260,7 +289,7 @@ func controllerRun(ctx context.Context, o options) (time.Duration, error) {
 	}
 	d, err := e.assignLoad(ctx, o.services, ctl, nil)
 	if err == nil {
-		progress("  controller: all %d assigned in %s", o.services, secs(d))
+		progress("  controller: all %d assigned in %s; %s", o.services, secs(d), apiWrites(ctx, e.cs))
 	}
 	return d, err
 }
@@ -275,7 +304,7 @@ func directRun(ctx context.Context, o options) (time.Duration, error) {
 	defer e.close()
 	d, err := e.assignLoad(ctx, o.services, nil, e.writeStatus)
 	if err == nil {
-		progress("  direct: all %d written in %s", o.services, secs(d))
+		progress("  direct: all %d written in %s; %s", o.services, secs(d), apiWrites(ctx, e.cs))
 	}
 	return d, err
 }
@@ -312,4 +341,58 @@ func memoryRun(ctx context.Context, o options) (memory, error) {
 	}
 	m.peak, err = ctl.PeakRSS()
 	return m, err
+}
+
+// apiWrites summarises the API server's own metrics: each write (verb and
+// resource) done at least 100 times, with its count and mean latency. It
+// shows where a run's time went; errors just yield a note.
+func apiWrites(ctx context.Context, cs kubernetes.Interface) string {
+	b, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return "API metrics unavailable: " + err.Error()
+	}
+	type stat struct{ sum, count float64 }
+	stats := map[string]*stat{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, rest, ok := strings.Cut(line, "{")
+		if !ok || (name != "apiserver_request_duration_seconds_sum" && name != "apiserver_request_duration_seconds_count") {
+			continue
+		}
+		labels, value, _ := strings.Cut(rest, "} ")
+		verb, res, sub := label(labels, "verb"), label(labels, "resource"), label(labels, "subresource")
+		if verb != "POST" && verb != "PUT" && verb != "PATCH" && verb != "DELETE" {
+			continue
+		}
+		if sub != "" {
+			res += "/" + sub
+		}
+		key := verb + " " + res
+		if stats[key] == nil {
+			stats[key] = &stat{}
+		}
+		v, _ := strconv.ParseFloat(value, 64)
+		if strings.HasSuffix(name, "_sum") {
+			stats[key].sum += v
+		} else {
+			stats[key].count += v
+		}
+	}
+	keys := slices.SortedFunc(maps.Keys(stats), func(a, b string) int { return cmp.Compare(stats[b].count, stats[a].count) })
+	var parts []string
+	for _, k := range keys {
+		if s := stats[k]; s.count >= 100 {
+			parts = append(parts, fmt.Sprintf("%s %.0f (mean %.1f ms)", k, s.count, 1000*s.sum/s.count))
+		}
+	}
+	return "API writes: " + strings.Join(parts, ", ")
+}
+
+// label returns the value of name in a Prometheus label list.
+func label(labels, name string) string {
+	_, v, ok := strings.Cut(","+labels, ","+name+`="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ = strings.Cut(v, `"`)
+	return v
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"golang.org/x/term"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrolb/ferrolb/internal/core/assign"
@@ -58,14 +59,14 @@ func run() error {
 		}
 	}
 	step("waiting for the controller to decide every Service")
-	svcs, err := waitDecided(ctx, c.Client, 30*time.Second)
+	svcs, err := waitDecided(ctx, c.Client, ctl, 30*time.Second)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, ctl.Tail(20))
 		return err
 	}
 	printTable(svcs)
 
-	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+	if term.IsTerminal(int(os.Stdin.Fd())) {
 		fmt.Printf("\nThe cluster keeps running. Inspect it with:\n  KUBECONFIG=%s kubectl get svc -A\n", c.Kubeconfig)
 		fmt.Printf("Controller log: %s\nPress Ctrl-C to tear everything down.\n", ctl.Log)
 		<-ctx.Done()
@@ -77,7 +78,7 @@ func step(msg string) { fmt.Println("==>", msg) }
 
 // waitDecided polls until every LoadBalancer Service carries the
 // controller's condition.
-func waitDecided(ctx context.Context, c client.Client, timeout time.Duration) ([]corev1.Service, error) {
+func waitDecided(ctx context.Context, c client.Client, ctl *cluster.Proc, timeout time.Duration) ([]corev1.Service, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -99,6 +100,9 @@ func waitDecided(ctx context.Context, c client.Client, timeout time.Duration) ([
 			if decided && len(lbs) > 0 {
 				return lbs, nil
 			}
+		}
+		if ctl.Exited() {
+			return nil, fmt.Errorf("the controller exited")
 		}
 		select {
 		case <-ctx.Done():
