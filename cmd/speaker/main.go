@@ -1,0 +1,221 @@
+// Command speaker makes LoadBalancer IPs reachable from the node it runs
+// on: in layer 2 mode it answers ARP and NDP for the IPs this node owns.
+// Flags and environment variables follow MetalLB's speaker.
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/api/v1beta2"
+	"github.com/ferrolb/ferrolb/internal/k8s/speaker"
+	"github.com/ferrolb/ferrolb/internal/l2/announcer"
+	"github.com/ferrolb/ferrolb/internal/logging"
+	"github.com/ferrolb/ferrolb/internal/membership"
+	"github.com/ferrolb/ferrolb/internal/tlsopts"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "speaker:", err)
+		os.Exit(1)
+	}
+}
+
+func envInt(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+type flags struct {
+	namespace, host, mlBindAddr, mlLabels, mlSecretKeyPath, nodeName, podName string
+	logLevel, pprofAddr, lbClass, frrk8sNamespace, tlsMinVersion              string
+	tlsCipherSuites, tlsCurves, metricsCertDir, mlConfigFile, excludeFile     string
+	mlBindPort, port, healthPort, bgpDebounce                                 int
+	mlWAN, ignoreExcludeLB, frrk8sPassthrough                                 bool
+	heartbeat, deadAfter, holdDown                                            time.Duration
+}
+
+func parseFlags() *flags {
+	f := &flags{}
+	flag.StringVar(&f.namespace, "namespace", os.Getenv("METALLB_NAMESPACE"), "namespace holding the metallb.io configuration (default: the service account's)")
+	flag.StringVar(&f.host, "host", os.Getenv("METALLB_HOST"), "deprecated, unused")
+	flag.StringVar(&f.mlBindAddr, "ml-bindaddr", os.Getenv("METALLB_ML_BIND_ADDR"), "memberlist bind address (membership is on when this and --ml-labels are set)")
+	flag.IntVar(&f.mlBindPort, "ml-bindport", envInt("METALLB_ML_BIND_PORT", membership.DefaultPort), "memberlist port (TCP and UDP)")
+	flag.StringVar(&f.mlLabels, "ml-labels", os.Getenv("METALLB_ML_LABELS"), "labels of the speaker Pods whose IPs memberlist joins")
+	flag.StringVar(&f.mlSecretKeyPath, "ml-secret-key-path", os.Getenv("METALLB_ML_SECRET_KEY_PATH"), "directory holding the memberlist secret (file secretkey)")
+	flag.BoolVar(&f.mlWAN, "ml-wan-config", false, "use memberlist's WAN timings")
+	flag.StringVar(&f.mlConfigFile, "ml-config-file", membership.DefaultConfigPath, "JSON file overriding memberlist timings (optional)")
+	flag.DurationVar(&f.heartbeat, "ml-heartbeat-interval", membership.DefaultHeartbeatInterval, "liveness heartbeat interval between speakers")
+	flag.DurationVar(&f.deadAfter, "ml-dead-after", membership.DefaultDeadAfter, "a speaker not heard from for this long is dead (failover time)")
+	flag.DurationVar(&f.holdDown, "l2-hold-down", time.Second, "after start-up or isolation, wait this long before taking over IPs")
+	flag.StringVar(&f.excludeFile, "l2-exclude-file", "/etc/metallb/excludel2.yaml", "YAML file with announcedInterfacesToExclude regexes (optional)")
+	flag.StringVar(&f.nodeName, "node-name", os.Getenv("METALLB_NODE_NAME"), "name of this node (required)")
+	flag.StringVar(&f.podName, "pod-name", os.Getenv("METALLB_POD_NAME"), "name of this speaker's Pod")
+	flag.IntVar(&f.port, "port", 9120, "HTTPS metrics port (0 disables)")
+	flag.IntVar(&f.healthPort, "health-probe-port", 17472, "health probe port on 127.0.0.1 (0 disables)")
+	flag.StringVar(&f.logLevel, "log-level", "info", "log level: "+strings.Join(logging.Levels, ", "))
+	flag.StringVar(&f.pprofAddr, "pprof-bind-address", "", "address to serve pprof on (empty: off)")
+	flag.StringVar(&f.lbClass, "lb-class", "", "handle only Services of this loadBalancerClass")
+	flag.BoolVar(&f.ignoreExcludeLB, "ignore-exclude-lb", false, "ignore the node.kubernetes.io/exclude-from-external-load-balancers label")
+	flag.IntVar(&f.bgpDebounce, "bgp-debounce-timeout", envInt("METALLB_BGP_DEBOUNCE_TIMEOUT", 3000), "BGP debounce (ms), accepted for compatibility")
+	flag.StringVar(&f.frrk8sNamespace, "frrk8s-namespace", os.Getenv("FRRK8S_NAMESPACE"), "accepted for compatibility")
+	flag.BoolVar(&f.frrk8sPassthrough, "frrk8s-secret-passthrough", false, "accepted for compatibility")
+	flag.StringVar(&f.tlsMinVersion, "tls-min-version", "VersionTLS13", "minimum TLS version of the metrics server")
+	flag.StringVar(&f.tlsCipherSuites, "tls-cipher-suites", "", "comma-separated TLS cipher suites")
+	flag.StringVar(&f.tlsCurves, "tls-curve-preferences", "", "comma-separated TLS curves")
+	flag.StringVar(&f.metricsCertDir, "metrics-cert-dir", "", "directory with tls.crt and tls.key for the metrics server")
+	flag.Parse()
+	return f
+}
+
+func run() error {
+	f := parseFlags()
+	log, err := logging.New(os.Stderr, f.logLevel)
+	if err != nil {
+		return err
+	}
+	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
+	klog.SetSlogLogger(log)
+	if f.nodeName == "" {
+		return errors.New("--node-name (or METALLB_NODE_NAME) is required")
+	}
+	if f.namespace == "" {
+		if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+			f.namespace = strings.TrimSpace(string(b))
+		} else {
+			f.namespace = "metallb-system"
+		}
+	}
+	log = log.With("node", f.nodeName)
+
+	restCfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("kubernetes client configuration: %w", err)
+	}
+	restCfg.QPS, restCfg.Burst = 200, 400
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1beta1.AddToScheme, v1beta2.AddToScheme} {
+		if err := add(scheme); err != nil {
+			return err
+		}
+	}
+	tlsOpt, err := tlsopts.Option(f.tlsMinVersion, f.tlsCipherSuites, f.tlsCurves)
+	if err != nil {
+		return err
+	}
+	metricsAddr, healthAddr := "0", "0"
+	if f.port != 0 {
+		metricsAddr = fmt.Sprintf(":%d", f.port)
+	}
+	if f.healthPort != 0 {
+		healthAddr = fmt.Sprintf("127.0.0.1:%d", f.healthPort)
+	}
+	own := cache.ByObject{Namespaces: map[string]cache.Config{f.namespace: {}}}
+	mgr, err := ctrl.NewManager(restCfg, manager.Options{
+		Scheme: scheme,
+		Metrics: metricsserver.Options{
+			BindAddress:    metricsAddr,
+			SecureServing:  true,
+			FilterProvider: filters.WithAuthenticationAndAuthorization,
+			CertDir:        f.metricsCertDir,
+			TLSOpts:        []func(*tls.Config){tlsOpt},
+		},
+		HealthProbeBindAddress: healthAddr,
+		PprofBindAddress:       f.pprofAddr,
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&v1beta1.IPAddressPool{}:   own,
+			&v1beta1.L2Advertisement{}: own,
+			&v1beta1.ServiceL2Status{}: own,
+			&corev1.Pod{}:              own,
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+
+	opts := speaker.Options{
+		Namespace:       f.namespace,
+		Node:            f.nodeName,
+		PodName:         f.podName,
+		LBClass:         f.lbClass,
+		IgnoreExcludeLB: f.ignoreExcludeLB,
+		Log:             log,
+		Registry:        metrics.Registry,
+		HoldDown:        f.holdDown,
+	}
+	exclude, err := announcer.ReadExcludeFile(f.excludeFile)
+	if err != nil {
+		return err
+	}
+	opts.Announcer.Exclude = exclude
+	if f.mlBindAddr != "" && f.mlLabels != "" {
+		sel, err := labels.Parse(f.mlLabels)
+		if err != nil {
+			return fmt.Errorf("--ml-labels: %w", err)
+		}
+		secret := ""
+		if f.mlSecretKeyPath != "" {
+			if secret, err = membership.ReadSecret(f.mlSecretKeyPath); err != nil {
+				return err
+			}
+		}
+		if secret == "" {
+			log.Warn("no memberlist secret: speaker traffic is not encrypted")
+		}
+		m, err := membership.New(membership.Config{
+			NodeName:          f.nodeName,
+			BindAddr:          f.mlBindAddr,
+			BindPort:          f.mlBindPort,
+			Secret:            secret,
+			WAN:               f.mlWAN,
+			ConfigFile:        f.mlConfigFile,
+			HeartbeatInterval: f.heartbeat,
+			DeadAfter:         f.deadAfter,
+		}, log)
+		if err != nil {
+			return err
+		}
+		opts.Members, opts.MemberLabels = m, sel
+	} else {
+		log.Warn("memberlist disabled (--ml-bindaddr and --ml-labels not both set): every node counts as having a live speaker")
+	}
+	if err := speaker.Setup(mgr, opts); err != nil {
+		return err
+	}
+	log.Info("starting speaker", "namespace", f.namespace, "membership", opts.Members != nil)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

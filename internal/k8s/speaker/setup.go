@@ -1,0 +1,208 @@
+package speaker
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/internal/l2/announcer"
+	"github.com/ferrolb/ferrolb/internal/membership"
+	"github.com/ferrolb/ferrolb/internal/metrics"
+)
+
+// Options configures the speaker's layer 2 adapter.
+type Options struct {
+	Namespace       string
+	Node            string
+	PodName         string
+	LBClass         string
+	IgnoreExcludeLB bool
+	Log             *slog.Logger
+	Registry        prometheus.Registerer
+	// Members is nil when membership is disabled.
+	Members *membership.Membership
+	// MemberLabels selects the speaker Pods whose IPs membership joins.
+	MemberLabels labels.Selector
+	// Announcer config (interfaces to exclude etc.); Recorder and Notify
+	// are filled in here.
+	Announcer announcer.Config
+	HoldDown  time.Duration
+}
+
+// Setup wires the layer 2 reconciler, the announcer, membership and the
+// ServiceL2Status writer into mgr.
+func Setup(mgr manager.Manager, o Options) error {
+	m := metrics.NewSpeaker(o.Registry)
+	k8sMetrics := metrics.NewK8sClient(o.Registry)
+	kick := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+	acfg := o.Announcer
+	acfg.Recorder = m
+	acfg.Logger = o.Log
+	acfg.Notify = notify
+	ann, err := announcer.New(acfg)
+	if err != nil {
+		return err
+	}
+	status := NewStatusWriter(mgr.GetClient(), o.Namespace, o.Node, o.Log)
+	r := &Reconciler{
+		Client:          mgr.GetClient(),
+		Namespace:       o.Namespace,
+		Node:            o.Node,
+		LBClass:         o.LBClass,
+		IgnoreExcludeLB: o.IgnoreExcludeLB,
+		Announcer:       ann,
+		Status:          status,
+		Events:          mgr.GetEventRecorderFor("metallb-speaker"),
+		Metrics:         m,
+		Config:          k8sMetrics,
+		Log:             o.Log,
+		HoldDown:        o.HoldDown,
+		Now:             time.Now,
+	}
+	if o.Members != nil {
+		r.Members = o.Members
+	}
+	for _, run := range []manager.Runnable{
+		always(ann.Run),
+		always(status.Start),
+		always(func(ctx context.Context) error {
+			status.Owner = ownerRef(ctx, mgr.GetAPIReader(), o.Namespace, o.PodName)
+			<-ctx.Done()
+			return nil
+		}),
+	} {
+		if err := mgr.Add(run); err != nil {
+			return err
+		}
+	}
+	var changes <-chan struct{}
+	if o.Members != nil {
+		if err := mgr.Add(always(o.Members.Run)); err != nil {
+			return err
+		}
+		changes = o.Members.Changes()
+	}
+
+	toSync := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{syncKey}
+	})
+	inNS := predicate.NewPredicateFuncs(func(obj client.Object) bool { return obj.GetNamespace() == o.Namespace })
+	b := builder.ControllerManagedBy(mgr).
+		Named("layer2").
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1, NeedLeaderElection: ptrFalse()}).
+		Watches(&corev1.Service{}, toSync).
+		Watches(&discoveryv1.EndpointSlice{}, toSync).
+		Watches(&corev1.Node{}, toSync, builder.WithPredicates(nodeChanged())).
+		Watches(&v1beta1.IPAddressPool{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
+		Watches(&v1beta1.L2Advertisement{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(kicks(kick, changes))
+	if err := b.Complete(r); err != nil {
+		return err
+	}
+	if o.Members != nil && o.MemberLabels != nil {
+		peers := &peerReconciler{client: mgr.GetClient(), namespace: o.Namespace, selector: o.MemberLabels, members: o.Members}
+		err := builder.ControllerManagedBy(mgr).
+			Named("memberlist-peers").
+			WithOptions(controller.Options{MaxConcurrentReconciles: 1, NeedLeaderElection: ptrFalse()}).
+			Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+				return []reconcile.Request{syncKey}
+			}), builder.WithPredicates(inNS)).
+			Complete(peers)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kicks turns announcer notifications and membership changes into syncs.
+func kicks(kick <-chan struct{}, changes <-chan struct{}) source.Source {
+	return source.Func(func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-kick:
+				case <-changes: // nil channel when membership is off: never ready
+				}
+				q.Add(syncKey)
+			}
+		}()
+		return nil
+	})
+}
+
+// nodeChanged passes Node events that matter for announcements: creation,
+// deletion, label changes and NetworkUnavailable changes, not the
+// heartbeats that update a Node every few seconds.
+func nodeChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*corev1.Node)
+			n, ok2 := e.ObjectNew.(*corev1.Node)
+			if !ok1 || !ok2 {
+				return true
+			}
+			return !labels.Equals(o.Labels, n.Labels) || toPlanNode(o).NetworkUnavailable != toPlanNode(n).NetworkUnavailable
+		},
+	}
+}
+
+// peerReconciler feeds the speaker Pods' IPs to membership.
+type peerReconciler struct {
+	client    client.Client
+	namespace string
+	selector  labels.Selector
+	members   *membership.Membership
+}
+
+func (p *peerReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	var pods corev1.PodList
+	if err := p.client.List(ctx, &pods, client.InNamespace(p.namespace), client.MatchingLabelsSelector{Selector: p.selector}); err != nil {
+		return reconcile.Result{}, err
+	}
+	var addrs []string
+	for _, pod := range pods.Items {
+		if pod.Status.PodIP != "" {
+			addrs = append(addrs, pod.Status.PodIP)
+		}
+	}
+	slices.Sort(addrs)
+	p.members.SetPeers(slices.Compact(addrs))
+	// Re-list now and then: a speaker that restarted with the same IP needs
+	// a new join even if its Pod object did not change.
+	return reconcile.Result{RequeueAfter: time.Minute}, nil
+}
+
+type runnable struct{ f func(context.Context) error }
+
+func (r runnable) Start(ctx context.Context) error { return r.f(ctx) }
+func (runnable) NeedLeaderElection() bool          { return false }
+
+func always(f func(context.Context) error) manager.Runnable { return runnable{f} }
+
+func ptrFalse() *bool { b := false; return &b }
