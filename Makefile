@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := bin
 
-.PHONY: all build test unit vet bench demo clean k8s-bins
+.PHONY: all build test unit vet bench demo clean k8s-bins deps
 
 all: build
 
@@ -15,12 +15,17 @@ build:
 k8s-bins:
 	@hack/build-k8s.sh >/dev/null
 
+# Debian packages for the lab (network namespaces, nftables, arping,
+# ndisc6); installs them when missing (root).
+deps:
+	@hack/deps.sh
+
 vet:
 	$(GO) vet ./...
 
 # The whole suite: generated files up to date, vet, unit and integration
 # tests against a real API server.
-test: verify-generated vet k8s-bins
+test: deps verify-generated vet k8s-bins
 	FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) test -count=1 -timeout 30m ./...
 
 # Pure-core tests only (no API server).
@@ -29,11 +34,12 @@ unit:
 
 # Benchmarks: the allocator (Go benchmarks) and the controller's throughput
 # and memory against the real API server; prints a table.
-bench: k8s-bins build
+bench: deps k8s-bins build
 	FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) run ./hack/bench
 
-# A local API server, the controller, an example pool and Services.
-demo: k8s-bins build
+# A local cluster in network namespaces: API server, controller, speakers,
+# kube-proxy, backends; an example pool and Services, and a client's curl.
+demo: deps k8s-bins build
 	FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) run ./hack/demo
 
 clean:

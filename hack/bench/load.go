@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,10 @@ metadata:
 spec:
   addresses: [198.18.0.0/16]
 `)
+
+// builtBinDir holds the controller binary built for this run; main
+// removes it at the end.
+var builtBinDir string
 
 // env is one fresh cluster and an unthrottled clientset for it.
 type env struct {
@@ -93,6 +98,9 @@ func (e *env) startController(ctx context.Context) (*cluster.Proc, error) {
 	ctl, err := e.c.StartController("controller", e.o.controllerArgs...)
 	if err != nil {
 		return nil, err
+	}
+	if bin, err := cluster.Binary("./cmd/controller"); err == nil { // built once by StartController
+		builtBinDir = filepath.Dir(bin)
 	}
 	probe, err := e.cs.CoreV1().Services("default").Create(ctx, cluster.LoadBalancer("default", "probe"), metav1.CreateOptions{})
 	if err != nil {

@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,10 +41,10 @@ const (
 )
 
 type options struct {
-	services, memoryServices, concurrency int
-	phaseTimeout, settle                  time.Duration
-	skipIPAM, keepLogs                    bool
-	controllerArgs                        []string
+	services, memoryServices, concurrency, rounds int
+	phaseTimeout, settle                          time.Duration
+	skipIPAM, keepLogs                            bool
+	controllerArgs                                []string
 }
 
 // row is one line of the final table.
@@ -54,12 +56,17 @@ func main() {
 	flag.IntVar(&o.services, "services", 3000, "Services created in the throughput runs")
 	flag.IntVar(&o.memoryServices, "memory-services", 1000, "Services assigned before reading the controller's memory")
 	flag.IntVar(&o.concurrency, "concurrency", 16, "goroutines creating Services (same in both throughput runs)")
+	flag.IntVar(&o.rounds, "rounds", 1, "throughput runs (controller, then direct) to take the median of")
 	flag.DurationVar(&o.phaseTimeout, "phase-timeout", 5*time.Minute, "bound on each wait")
 	flag.DurationVar(&o.settle, "settle", 5*time.Second, "wait after the last assignment before reading memory")
 	flag.BoolVar(&o.skipIPAM, "skip-ipam", false, "do not run the allocator's Go benchmarks")
 	flag.BoolVar(&o.keepLogs, "keep-logs", false, "keep each cluster's directory (process logs) and print where")
 	flag.StringVar(&pprof, "pprof", "", "serve the controller's pprof on this address (e.g. 127.0.0.1:6060)")
 	flag.Parse()
+	if o.services < 1 || o.memoryServices < 1 || o.concurrency < 1 || o.rounds < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -services, -memory-services, -concurrency and -rounds must be positive")
+		os.Exit(2)
+	}
 	if pprof != "" {
 		o.controllerArgs = append(o.controllerArgs, "--pprof-bind-address", pprof)
 	}
@@ -68,6 +75,9 @@ func main() {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	rows, err := run(ctx, o)
 	cancel()
+	if builtBinDir != "" {
+		_ = os.RemoveAll(builtBinDir)
+	}
 	printTable(rows)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -80,22 +90,27 @@ func main() {
 func run(ctx context.Context, o options) ([]row, error) {
 	var rows []row
 
-	progress("throughput, controller: %d Services, %d creators", o.services, o.concurrency)
-	ctl, err := controllerRun(ctx, o)
-	if err != nil {
-		return rows, fmt.Errorf("throughput with the controller: %w", err)
-	}
-	progress("throughput, direct client: %d Services, %d creators", o.services, o.concurrency)
-	direct, err := directRun(ctx, o)
-	if err != nil {
-		return rows, fmt.Errorf("throughput with the direct client: %w", err)
+	// Each round pairs a controller run with a direct run, close in time;
+	// the table shows medians, which a noisy shared machine needs.
+	var ctl, direct, ratio []float64
+	for r := 1; r <= o.rounds; r++ {
+		progress("throughput round %d/%d, controller: %d Services, %d creators", r, o.rounds, o.services, o.concurrency)
+		c, err := controllerRun(ctx, o)
+		if err != nil {
+			return rows, fmt.Errorf("throughput with the controller: %w", err)
+		}
+		progress("throughput round %d/%d, direct client: %d Services, %d creators", r, o.rounds, o.services, o.concurrency)
+		d, err := directRun(ctx, o)
+		if err != nil {
+			return rows, fmt.Errorf("throughput with the direct client: %w", err)
+		}
+		ctl, direct, ratio = append(ctl, c.Seconds()), append(direct, d.Seconds()), append(ratio, c.Seconds()/d.Seconds())
 	}
 	n := thousands(o.services)
 	rows = append(rows,
-		row{"create " + n + " Services, controller assigns", secs(ctl), "", fmt.Sprintf("%.1f s at 3,000", metalLBController)},
-		row{"create " + n + " Services, client writes status (API limit)", secs(direct), "", fmt.Sprintf("%.1f s at 3,000", metalLBDirect)},
-		row{"controller / API limit", fmt.Sprintf("%.2fx", ctl.Seconds()/direct.Seconds()), "<= 1.5x",
-			fmt.Sprintf("%.1fx", metalLBController/metalLBDirect)},
+		row{"create " + n + " Services, controller assigns", summary(ctl, "%.1f s"), "", fmt.Sprintf("%.1f s at 3,000", metalLBController)},
+		row{"create " + n + " Services, client writes status (API limit)", summary(direct, "%.1f s"), "", fmt.Sprintf("%.1f s at 3,000", metalLBDirect)},
+		row{"controller / API limit", summary(ratio, "%.2fx"), "<= 1.5x", fmt.Sprintf("%.1fx", metalLBController/metalLBDirect)},
 	)
 
 	progress("memory: %d Services", o.memoryServices)
@@ -138,6 +153,23 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// summary formats the median of xs, and every value when there are several.
+func summary(xs []float64, format string) string {
+	sorted := slices.Sorted(slices.Values(xs))
+	med := sorted[len(sorted)/2]
+	if len(sorted)%2 == 0 {
+		med = (sorted[len(sorted)/2-1] + med) / 2
+	}
+	if len(xs) == 1 {
+		return fmt.Sprintf(format, med)
+	}
+	all := make([]string, len(xs))
+	for i, x := range xs {
+		all[i] = fmt.Sprintf(format, x)
+	}
+	return fmt.Sprintf(format+" (median; runs: %s)", med, strings.Join(all, ", "))
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
