@@ -5,32 +5,23 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
-	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
-	"github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/k8s/controller"
+	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
 	"github.com/ferrolb/ferrolb/internal/logging"
-	"github.com/ferrolb/ferrolb/internal/tlsopts"
 )
 
 func main() {
@@ -41,12 +32,12 @@ func main() {
 }
 
 type flags struct {
-	namespace, mlSecretName, deployment, logLevel string
-	pprofAddr, lbClass, podName, webhookMode, webhookSecret   string
-	certDir, certServiceName, metricsCertDir, tlsMinVersion   string
-	tlsCipherSuites, tlsCurves, leaderElectionID              string
-	port, healthPort, workers                                 int
-	disableCertRotation, webhookHTTP2, leaderElect            bool
+	namespace, mlSecretName, deployment, logLevel           string
+	pprofAddr, lbClass, podName, webhookMode, webhookSecret string
+	certDir, certServiceName, metricsCertDir, tlsMinVersion string
+	tlsCipherSuites, tlsCurves, leaderElectionID            string
+	port, healthPort, workers                               int
+	disableCertRotation, webhookHTTP2, leaderElect          bool
 }
 
 func parseFlags() *flags {
@@ -83,16 +74,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
-	klog.SetSlogLogger(log)
-
-	if f.namespace == "" {
-		if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
-			f.namespace = strings.TrimSpace(string(b))
-		} else {
-			f.namespace = "metallb-system"
-		}
-	}
+	wiring.Loggers(log)
+	f.namespace = wiring.Namespace(f.namespace)
 	switch f.webhookMode {
 	case "enabled", "disabled":
 	case "onlywebhook":
@@ -104,34 +87,20 @@ func run() error {
 		log.Warn("admission webhooks are not served by this build; the CRD schemas still reject malformed objects")
 	}
 
-	restCfg, err := restConfig()
+	// The controller writes one status per Service: let the API server,
+	// not client-side throttling, set the pace.
+	restCfg, err := wiring.RESTConfig(500, 1000)
 	if err != nil {
 		return err
 	}
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1beta1.AddToScheme, v1beta2.AddToScheme} {
-		if err := add(scheme); err != nil {
-			return err
-		}
-	}
-	tlsOpts, err := tlsOptions(f)
+	metricsOpts, err := wiring.Metrics(f.port, f.metricsCertDir, wiring.TLS{MinVersion: f.tlsMinVersion, CipherSuites: f.tlsCipherSuites, Curves: f.tlsCurves})
 	if err != nil {
 		return err
-	}
-	metricsAddr := "0"
-	if f.port != 0 {
-		metricsAddr = fmt.Sprintf(":%d", f.port)
 	}
 	own := cache.ByObject{Namespaces: map[string]cache.Config{f.namespace: {}}}
 	mgr, err := ctrl.NewManager(restCfg, manager.Options{
-		Scheme: scheme,
-		Metrics: metricsserver.Options{
-			BindAddress:    metricsAddr,
-			SecureServing:  true,
-			FilterProvider: filters.WithAuthenticationAndAuthorization,
-			CertDir:        f.metricsCertDir,
-			TLSOpts:        tlsOpts,
-		},
+		Scheme:                        wiring.Scheme(),
+		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        fmt.Sprintf(":%d", f.healthPort),
 		PprofBindAddress:              f.pprofAddr,
 		LeaderElection:                f.leaderElect,
@@ -176,25 +145,4 @@ func run() error {
 	}
 	log.Info("starting controller", "namespace", f.namespace, "lbClass", f.lbClass, "leaderElection", f.leaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
-}
-
-// restConfig reads --kubeconfig (registered by controller-runtime), then
-// $KUBECONFIG, then the in-cluster configuration.
-func restConfig() (*rest.Config, error) {
-	cfg, err := ctrl.GetConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client configuration: %w", err)
-	}
-	// The controller writes one status per Service: do not let client-side
-	// throttling, rather than the API server, set the pace.
-	cfg.QPS, cfg.Burst = 500, 1000
-	return cfg, nil
-}
-
-func tlsOptions(f *flags) ([]func(*tls.Config), error) {
-	opt, err := tlsopts.Option(f.tlsMinVersion, f.tlsCipherSuites, f.tlsCurves)
-	if err != nil {
-		return nil, err
-	}
-	return []func(*tls.Config){opt}, nil
 }

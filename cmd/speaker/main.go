@@ -4,7 +4,6 @@
 package main
 
 import (
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,29 +11,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
-	"github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/k8s/speaker"
+	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
 	"github.com/ferrolb/ferrolb/internal/logging"
 	"github.com/ferrolb/ferrolb/internal/membership"
-	"github.com/ferrolb/ferrolb/internal/tlsopts"
 )
 
 func main() {
@@ -102,52 +94,29 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
-	klog.SetSlogLogger(log)
+	wiring.Loggers(log)
 	if f.nodeName == "" {
 		return errors.New("--node-name (or METALLB_NODE_NAME) is required")
 	}
-	if f.namespace == "" {
-		if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
-			f.namespace = strings.TrimSpace(string(b))
-		} else {
-			f.namespace = "metallb-system"
-		}
-	}
+	f.namespace = wiring.Namespace(f.namespace)
 	log = log.With("node", f.nodeName)
 
-	restCfg, err := ctrl.GetConfig()
-	if err != nil {
-		return fmt.Errorf("kubernetes client configuration: %w", err)
-	}
-	restCfg.QPS, restCfg.Burst = 200, 400
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1beta1.AddToScheme, v1beta2.AddToScheme} {
-		if err := add(scheme); err != nil {
-			return err
-		}
-	}
-	tlsOpt, err := tlsopts.Option(f.tlsMinVersion, f.tlsCipherSuites, f.tlsCurves)
+	restCfg, err := wiring.RESTConfig(200, 400)
 	if err != nil {
 		return err
 	}
-	metricsAddr, healthAddr := "0", "0"
-	if f.port != 0 {
-		metricsAddr = fmt.Sprintf(":%d", f.port)
+	metricsOpts, err := wiring.Metrics(f.port, f.metricsCertDir, wiring.TLS{MinVersion: f.tlsMinVersion, CipherSuites: f.tlsCipherSuites, Curves: f.tlsCurves})
+	if err != nil {
+		return err
 	}
+	healthAddr := "0"
 	if f.healthPort != 0 {
 		healthAddr = fmt.Sprintf("127.0.0.1:%d", f.healthPort)
 	}
 	own := cache.ByObject{Namespaces: map[string]cache.Config{f.namespace: {}}}
 	mgr, err := ctrl.NewManager(restCfg, manager.Options{
-		Scheme: scheme,
-		Metrics: metricsserver.Options{
-			BindAddress:    metricsAddr,
-			SecureServing:  true,
-			FilterProvider: filters.WithAuthenticationAndAuthorization,
-			CertDir:        f.metricsCertDir,
-			TLSOpts:        []func(*tls.Config){tlsOpt},
-		},
+		Scheme:                 wiring.Scheme(),
+		Metrics:                metricsOpts,
 		HealthProbeBindAddress: healthAddr,
 		PprofBindAddress:       f.pprofAddr,
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{

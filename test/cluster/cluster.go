@@ -9,12 +9,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferrolb/ferrolb/api/v1beta1"
-	"github.com/ferrolb/ferrolb/api/v1beta2"
+	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
 	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
 
@@ -42,15 +40,7 @@ type Options struct {
 }
 
 // Scheme knows the built-in kinds and the metallb.io kinds.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1beta1.AddToScheme, v1beta2.AddToScheme} {
-		if err := add(s); err != nil {
-			panic(err)
-		}
-	}
-	return s
-}
+func Scheme() *runtime.Scheme { return wiring.Scheme() }
 
 // Start launches the API server, installs the CRDs and creates the
 // metallb-system namespace.

@@ -1,0 +1,453 @@
+package l2
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/test/cluster"
+	"github.com/ferrolb/ferrolb/test/lab"
+)
+
+// The tests share one lab, started by the first test that needs it and
+// reset by each test's cleanup (Services, configuration, node labels and
+// conditions, links, speakers). A reset that fails discards the lab; the
+// next test starts a new one.
+var shared struct {
+	lab      *lab.Lab
+	startErr error // a failed start is not retried
+	failed   bool  // some test failed: keep the labs' logs
+}
+
+// Annotations and labels the tests use, spelled out as MetalLB spells
+// them: the tests check that compatibility too.
+const (
+	annLBIPs       = "metallb.io/loadBalancerIPs"
+	annSharedIP    = "metallb.io/allow-shared-ip"
+	labelExcludeLB = "node.kubernetes.io/exclude-from-external-load-balancers"
+	// testLabel prefixes every node label a test sets; the reset removes
+	// them all.
+	testLabel = "e2e.ferrolb.io/"
+)
+
+// basePool is the configuration every lab starts with: an auto-assigning
+// pool announced from every node. Tests add their own pools (autoAssign
+// off, one address range each, so no test reuses another's addresses and
+// the client never holds a stale neighbor entry) with their own
+// advertisements.
+const basePool = `
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: lab, namespace: metallb-system}
+spec:
+  addresses: [203.0.113.10-203.0.113.19, "2001:db8:100::10-2001:db8:100::1f"]
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: lab, namespace: metallb-system}
+spec:
+  ipAddressPools: [lab]
+`
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.lab != nil {
+		discardLab(shared.failed || code != 0)
+	}
+	lab.RemoveBinaries()
+	os.Exit(code)
+}
+
+// startLab brings a three-node lab up with a speaker on every node and
+// the base configuration.
+func startLab() (*lab.Lab, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	l, err := lab.Start(ctx, lab.Options{Nodes: 3, KeepDir: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Cluster.ApplyYAML(ctx, []byte(basePool)); err != nil {
+		_ = l.Close()
+		return nil, fmt.Errorf("base configuration: %w (lab files kept in %s)", err, l.Dir)
+	}
+	if err := l.StartSpeakers(ctx, "--log-level", "debug"); err != nil {
+		_ = l.Close()
+		return nil, fmt.Errorf("%w (lab files kept in %s)", err, l.Dir)
+	}
+	return l, nil
+}
+
+// discardLab tears the shared lab down, keeping its files if asked.
+func discardLab(keep bool) {
+	l := shared.lab
+	shared.lab = nil
+	if err := l.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "l2 e2e: tearing the lab down: %v\n", err)
+		keep = true
+	}
+	if keep {
+		fmt.Fprintf(os.Stderr, "l2 e2e: lab files kept in %s\n", l.Dir)
+	} else {
+		_ = os.RemoveAll(l.Dir)
+	}
+}
+
+// env is one test's view of the shared lab: a namespace of its own for
+// Services and EndpointSlices, and the pools and advertisements it made,
+// all removed at its end.
+type env struct {
+	t   *testing.T
+	ctx context.Context
+	l   *lab.Lab
+	c   client.Client
+	ns  string
+	cfg []client.Object // pools and advertisements, deleted in reverse
+	// killed are the nodes whose speaker the test stopped on purpose.
+	killed map[string]bool
+	// macs maps a node's LAN MAC to its name.
+	macs map[string]string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	if shared.lab == nil && shared.startErr == nil {
+		start := time.Now()
+		shared.lab, shared.startErr = startLab()
+		t.Logf("lab started in %v", time.Since(start).Round(100*time.Millisecond))
+	}
+	if shared.startErr != nil {
+		t.Fatalf("no lab: %v", shared.startErr)
+	}
+	l := shared.lab
+	e := &env{t: t, ctx: context.Background(), l: l, c: l.Cluster.Client, killed: map[string]bool{}, macs: map[string]string{}}
+	for _, n := range l.Nodes {
+		mac, err := l.NodeMAC(n.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.macs[mac] = n.Name
+	}
+	t.Cleanup(e.cleanup)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "l2-"}}
+	if err := e.c.Create(e.ctx, ns); err != nil {
+		t.Fatalf("creating a namespace: %v", err)
+	}
+	e.ns = ns.Name
+	if err := l.FlushClientNeighbors(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// cleanup resets the lab for the next test; if that fails the lab is
+// discarded.
+func (e *env) cleanup() {
+	t := e.t
+	if t.Failed() {
+		shared.failed = true
+		for _, n := range e.l.Nodes {
+			if p, err := e.l.Speaker(n.Name); err == nil {
+				t.Logf("--- speaker on %s (%s) ends with:\n%s", n.Name, p.Log, p.Tail(30))
+			}
+		}
+		if e.l.Controller != nil {
+			t.Logf("--- controller (%s) ends with:\n%s", e.l.Controller.Log, e.l.Controller.Tail(20))
+		}
+		t.Logf("lab files in %s", e.l.Dir)
+	}
+	if err := e.reset(); err != nil {
+		t.Errorf("resetting the lab (it is discarded): %v", err)
+		if shared.lab == e.l {
+			discardLab(true)
+		}
+	}
+}
+
+func (e *env) reset() error {
+	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
+	defer cancel()
+	var errs []error
+	var svcs corev1.ServiceList
+	if err := e.c.List(ctx, &svcs, client.InNamespace(e.ns)); err != nil {
+		errs = append(errs, err)
+	}
+	for i := range svcs.Items {
+		if err := e.c.Delete(ctx, &svcs.Items[i]); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	// Nothing garbage-collects here: the slices go by hand.
+	if err := e.c.DeleteAllOf(ctx, &discoveryv1.EndpointSlice{}, client.InNamespace(e.ns)); err != nil {
+		errs = append(errs, err)
+	}
+	for i := len(e.cfg) - 1; i >= 0; i-- {
+		if err := e.c.Delete(ctx, e.cfg[i]); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	for _, n := range e.l.Nodes {
+		if err := e.resetNode(ctx, n.Name); err != nil {
+			errs = append(errs, err)
+		}
+		if err := e.l.LinkUp(ctx, n.Name); err != nil {
+			errs = append(errs, err)
+		}
+		if p, err := e.l.Speaker(n.Name); err != nil {
+			errs = append(errs, err)
+		} else if p.Exited() {
+			if err := e.l.RestartSpeaker(ctx, n.Name); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	// Every speaker withdraws: no ServiceL2Status of the test is left.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		left, err := e.statusesIn(ctx, e.ns)
+		if err == nil && len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("ServiceL2Status objects of namespace %s still there after 20 s: %v (%v)", e.ns, left, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// resetNode removes every label and condition a test may have set.
+func (e *env) resetNode(ctx context.Context, name string) error {
+	for attempt := 0; ; attempt++ {
+		var n corev1.Node
+		if err := e.c.Get(ctx, types.NamespacedName{Name: name}, &n); err != nil {
+			return err
+		}
+		labels := map[string]any{}
+		for k := range n.Labels {
+			if strings.HasPrefix(k, testLabel) || k == labelExcludeLB {
+				labels[k] = nil
+			}
+		}
+		if len(labels) > 0 {
+			if err := e.mergePatch(ctx, &n, map[string]any{"metadata": map[string]any{"labels": labels}}); err != nil {
+				return err
+			}
+		}
+		conds := slices.DeleteFunc(slices.Clone(n.Status.Conditions), func(c corev1.NodeCondition) bool {
+			return c.Type == corev1.NodeNetworkUnavailable
+		})
+		if len(conds) == len(n.Status.Conditions) {
+			return nil
+		}
+		if err := e.c.Get(ctx, types.NamespacedName{Name: name}, &n); err != nil {
+			return err
+		}
+		n.Status.Conditions = conds
+		err := e.c.Status().Update(ctx, &n)
+		if err == nil || !apierrors.IsConflict(err) || attempt == 4 {
+			return err
+		}
+	}
+}
+
+func (e *env) mergePatch(ctx context.Context, obj client.Object, patch map[string]any) error {
+	raw, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	return e.c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, raw))
+}
+
+// --- configuration -------------------------------------------------------
+
+// pool creates an IPAddressPool that assigns only requested addresses.
+func (e *env) pool(name string, addrs ...string) {
+	e.t.Helper()
+	p := &v1beta1.IPAddressPool{
+		ObjectMeta: metav1.ObjectMeta{Namespace: cluster.Namespace, Name: name},
+		Spec:       v1beta1.IPAddressPoolSpec{Addresses: addrs, AutoAssign: ptr.To(false)},
+	}
+	if err := e.c.Create(e.ctx, p); err != nil {
+		e.t.Fatalf("creating pool %s: %v", name, err)
+	}
+	e.cfg = append(e.cfg, p)
+}
+
+// advertise creates an L2Advertisement of the named pool.
+func (e *env) advertise(name, pool string, spec v1beta1.L2AdvertisementSpec) *v1beta1.L2Advertisement {
+	e.t.Helper()
+	spec.IPAddressPools = []string{pool}
+	ad := &v1beta1.L2Advertisement{
+		ObjectMeta: metav1.ObjectMeta{Namespace: cluster.Namespace, Name: name},
+		Spec:       spec,
+	}
+	if err := e.c.Create(e.ctx, ad); err != nil {
+		e.t.Fatalf("creating L2Advertisement %s: %v", name, err)
+	}
+	e.cfg = append(e.cfg, ad)
+	return ad
+}
+
+// updateAdvertisement replaces an advertisement's spec (keeping its pool).
+func (e *env) updateAdvertisement(ad *v1beta1.L2Advertisement, spec v1beta1.L2AdvertisementSpec) {
+	e.t.Helper()
+	spec.IPAddressPools = ad.Spec.IPAddressPools
+	if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(ad), ad); err != nil {
+		e.t.Fatal(err)
+	}
+	ad.Spec = spec
+	if err := e.c.Update(e.ctx, ad); err != nil {
+		e.t.Fatalf("updating L2Advertisement %s: %v", ad.Name, err)
+	}
+}
+
+func hostnameIn(nodes ...string) metav1.LabelSelector {
+	return metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+		Key: corev1.LabelHostname, Operator: metav1.LabelSelectorOpIn, Values: nodes,
+	}}}
+}
+
+// --- Services ------------------------------------------------------------
+
+type svcMod func(*corev1.Service)
+
+func ipv6(s *corev1.Service) {
+	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
+	s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicySingleStack)
+}
+
+func dualStack(s *corev1.Service) {
+	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
+	s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicyRequireDualStack)
+}
+
+func local(s *corev1.Service) {
+	s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+}
+
+func port(p int32) svcMod {
+	return func(s *corev1.Service) { s.Spec.Ports[0].Port = p }
+}
+
+func sharing(key string) svcMod {
+	return func(s *corev1.Service) { s.Annotations[annSharedIP] = key }
+}
+
+// selector sets the Service's pod selector (Services sharing an IP with
+// the Local traffic policy must have the same one).
+func selector(app string) svcMod {
+	return func(s *corev1.Service) { s.Spec.Selector = map[string]string{"app": app} }
+}
+
+// service creates a LoadBalancer Service in the test's namespace asking
+// for ips (none: any address of the base pool) and waits until the
+// controller has assigned them.
+func (e *env) service(name string, ips []string, mods ...svcMod) *corev1.Service {
+	e.t.Helper()
+	s := cluster.LoadBalancer(e.ns, name)
+	s.Annotations = map[string]string{}
+	if len(ips) > 0 {
+		s.Annotations[annLBIPs] = strings.Join(ips, ",")
+	}
+	for _, m := range mods {
+		m(s)
+	}
+	if err := e.c.Create(e.ctx, s); err != nil {
+		e.t.Fatalf("creating Service %s: %v", name, err)
+	}
+	e.eventually(20*time.Second, "addresses for Service "+name, func() (bool, string) {
+		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(s), s); err != nil {
+			return false, err.Error()
+		}
+		got := cluster.IngressIPs(s)
+		if len(ips) == 0 {
+			return len(got) > 0, fmt.Sprint(got)
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(ips))
+		return slices.Equal(got, want), fmt.Sprintf("ingress %v, want %v", got, want)
+	})
+	return s
+}
+
+// backends publishes the backends of the named nodes as svc's endpoints
+// (no node: no endpoint).
+func (e *env) backends(svc *corev1.Service, nodes ...string) {
+	e.t.Helper()
+	if err := e.l.Backends(e.ctx, svc, nodes...); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) deleteService(svc *corev1.Service) {
+	e.t.Helper()
+	if err := e.c.Delete(e.ctx, svc); err != nil {
+		e.t.Fatalf("deleting Service %s: %v", svc.Name, err)
+	}
+}
+
+// --- nodes ---------------------------------------------------------------
+
+// labelNode sets (value non-nil) or removes (nil) labels of a Node.
+func (e *env) labelNode(node string, labels map[string]*string) {
+	e.t.Helper()
+	m := map[string]any{}
+	for k, v := range labels {
+		if v == nil {
+			m[k] = nil
+		} else {
+			m[k] = *v
+		}
+	}
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}
+	if err := e.mergePatch(e.ctx, n, map[string]any{"metadata": map[string]any{"labels": m}}); err != nil {
+		e.t.Fatalf("labelling node %s: %v", node, err)
+	}
+}
+
+// setNetworkUnavailable sets or clears the NetworkUnavailable=True
+// condition in a Node's status, as a network plugin would.
+func (e *env) setNetworkUnavailable(node string, on bool) {
+	e.t.Helper()
+	for attempt := 0; ; attempt++ {
+		var n corev1.Node
+		if err := e.c.Get(e.ctx, types.NamespacedName{Name: node}, &n); err != nil {
+			e.t.Fatal(err)
+		}
+		n.Status.Conditions = slices.DeleteFunc(n.Status.Conditions, func(c corev1.NodeCondition) bool {
+			return c.Type == corev1.NodeNetworkUnavailable
+		})
+		if on {
+			now := metav1.Now()
+			n.Status.Conditions = append(n.Status.Conditions, corev1.NodeCondition{
+				Type: corev1.NodeNetworkUnavailable, Status: corev1.ConditionTrue, Reason: "E2ETest",
+				Message: "set by the l2 e2e test", LastHeartbeatTime: now, LastTransitionTime: now,
+			})
+		}
+		err := e.c.Status().Update(e.ctx, &n)
+		if err == nil {
+			return
+		}
+		if !apierrors.IsConflict(err) || attempt == 4 {
+			e.t.Fatalf("updating the conditions of node %s: %v", node, err)
+		}
+	}
+}

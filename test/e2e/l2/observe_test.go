@@ -1,0 +1,379 @@
+package l2
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/test/cluster"
+	"github.com/ferrolb/ferrolb/test/lab"
+)
+
+// eventually polls cond every 100 ms until it holds or timeout passes,
+// then fails the test with cond's last state. It fails at once if a
+// speaker the test did not stop has exited.
+func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, string)) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		e.checkSpeakers(what)
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out after %v waiting for %s; last state: %s", timeout, what, state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (e *env) checkSpeakers(what string) {
+	e.t.Helper()
+	for _, n := range e.l.Nodes {
+		if e.killed[n.Name] {
+			continue
+		}
+		if p, err := e.l.Speaker(n.Name); err == nil && p.Exited() {
+			e.t.Fatalf("waiting for %s: the speaker on %s exited; its log ends with:\n%s", what, n.Name, p.Tail(30))
+		}
+	}
+}
+
+// answer is what the client sees when it resolves an address on the LAN.
+type answer struct {
+	node string // the node owning the first MAC that answered ("" if none)
+	macs int    // distinct MACs that answered: 1 is one announcer, 2+ a conflict
+}
+
+func (a answer) String() string {
+	if a.macs == 0 {
+		return "no answer"
+	}
+	return fmt.Sprintf("%s (%d MACs)", a.node, a.macs)
+}
+
+// ask resolves ip from the client: ARP for IPv4, neighbor solicitation for
+// IPv6.
+func (e *env) ask(ip string) (answer, error) {
+	var first string
+	var n int
+	if netip.MustParseAddr(ip).Is4() {
+		mac, count, err := e.l.ARPing(e.ctx, ip)
+		if err != nil {
+			return answer{}, err
+		}
+		first, n = mac, count
+	} else {
+		macs, err := e.l.NDisc(e.ctx, ip)
+		if err != nil {
+			return answer{}, err
+		}
+		if len(macs) > 0 {
+			first = macs[0]
+		}
+		n = len(macs)
+	}
+	if n == 0 {
+		return answer{}, nil
+	}
+	node, ok := e.macs[strings.ToLower(first)]
+	if !ok {
+		node = "unknown MAC " + first
+	}
+	return answer{node: node, macs: n}, nil
+}
+
+// waitAnswer waits until exactly one MAC answers for ip, the MAC of node
+// (any node when node is ""), and returns that node.
+func (e *env) waitAnswer(ip, node string, timeout time.Duration) string {
+	e.t.Helper()
+	var got answer
+	want := node
+	if want == "" {
+		want = "one node"
+	}
+	e.eventually(timeout, fmt.Sprintf("%s to answer for %s", want, ip), func() (bool, string) {
+		a, err := e.ask(ip)
+		if err != nil {
+			return false, err.Error()
+		}
+		got = a
+		return a.macs == 1 && (node == "" || a.node == node), a.String()
+	})
+	return got.node
+}
+
+// waitAnswerNot waits until exactly one MAC answers for ip, not node's,
+// and returns its node.
+func (e *env) waitAnswerNot(ip, node string, timeout time.Duration) string {
+	e.t.Helper()
+	var got answer
+	e.eventually(timeout, fmt.Sprintf("a node other than %s to answer for %s", node, ip), func() (bool, string) {
+		a, err := e.ask(ip)
+		if err != nil {
+			return false, err.Error()
+		}
+		got = a
+		return a.macs == 1 && a.node != node, a.String()
+	})
+	return got.node
+}
+
+// waitSilent waits until nobody answers for ip.
+func (e *env) waitSilent(ip string, timeout time.Duration) {
+	e.t.Helper()
+	e.eventually(timeout, "no answer for "+ip, func() (bool, string) {
+		a, err := e.ask(ip)
+		if err != nil {
+			return false, err.Error()
+		}
+		return a.macs == 0, a.String()
+	})
+}
+
+// stillAnswered checks, times times in a row, that exactly node's MAC
+// answers for ip (each check takes one to two seconds); node "" means
+// nobody answers.
+func (e *env) stillAnswered(ip, node string, times int) {
+	e.t.Helper()
+	for i := range times {
+		a, err := e.ask(ip)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		switch {
+		case node == "" && a.macs != 0:
+			e.t.Fatalf("check %d: %s answered for %s; want no answer", i+1, a, ip)
+		case node != "" && (a.macs != 1 || a.node != node):
+			e.t.Fatalf("check %d: %s answered for %s; want only %s", i+1, a, ip, node)
+		}
+	}
+}
+
+// waitHTTP waits until http://ip:port/ from the client answers with the
+// name of backend (any node when backend is "") and returns the body.
+func (e *env) waitHTTP(ip string, port int, backend string, timeout time.Duration) string {
+	e.t.Helper()
+	var body string
+	e.eventually(timeout, fmt.Sprintf("HTTP to %s port %d answered by %q", ip, port, backend), func() (bool, string) {
+		b, err := e.l.CurlFrom(e.ctx, "client", ip, port)
+		if err != nil {
+			return false, err.Error()
+		}
+		body = b
+		if backend == "" {
+			return strings.HasPrefix(b, "node"), fmt.Sprintf("body %q", b)
+		}
+		return b == backend, fmt.Sprintf("body %q", b)
+	})
+	return body
+}
+
+// statusesIn lists the ServiceL2Status objects of Services in namespace
+// ns.
+func (e *env) statusesIn(ctx context.Context, ns string) ([]v1beta1.ServiceL2Status, error) {
+	var list v1beta1.ServiceL2StatusList
+	if err := e.c.List(ctx, &list, client.InNamespace(cluster.Namespace),
+		client.MatchingLabels{"metallb.io/service-namespace": ns}); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// statuses lists the ServiceL2Status objects of svc.
+func (e *env) statuses(svc *corev1.Service) ([]v1beta1.ServiceL2Status, error) {
+	all, err := e.statusesIn(e.ctx, svc.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(s v1beta1.ServiceL2Status) bool {
+		return s.Labels["metallb.io/service-name"] != svc.Name
+	}), nil
+}
+
+func describeStatuses(list []v1beta1.ServiceL2Status) string {
+	var out []string
+	for _, s := range list {
+		out = append(out, fmt.Sprintf("%s{label node %q, status node %q, service %s/%s, interfaces %v}",
+			s.Name, s.Labels["metallb.io/node"], s.Status.Node, s.Status.ServiceNamespace, s.Status.ServiceName, s.Status.Interfaces))
+	}
+	return fmt.Sprintf("%d objects %v", len(list), out)
+}
+
+// waitStatus waits until svc has exactly one ServiceL2Status, written by
+// and naming node (any node when node is ""), and returns it.
+func (e *env) waitStatus(svc *corev1.Service, node string, timeout time.Duration) v1beta1.ServiceL2Status {
+	e.t.Helper()
+	var got v1beta1.ServiceL2Status
+	e.eventually(timeout, fmt.Sprintf("one ServiceL2Status of %s naming %q", svc.Name, node), func() (bool, string) {
+		list, err := e.statuses(svc)
+		if err != nil {
+			return false, err.Error()
+		}
+		if len(list) != 1 {
+			return false, describeStatuses(list)
+		}
+		s := list[0]
+		got = s
+		ok := s.Status.Node != "" && s.Labels["metallb.io/node"] == s.Status.Node &&
+			s.Status.ServiceName == svc.Name && s.Status.ServiceNamespace == svc.Namespace &&
+			(node == "" || s.Status.Node == node)
+		return ok, describeStatuses(list)
+	})
+	return got
+}
+
+// waitNoStatus waits until svc has no ServiceL2Status.
+func (e *env) waitNoStatus(svc *corev1.Service, timeout time.Duration) {
+	e.t.Helper()
+	e.eventually(timeout, "no ServiceL2Status of "+svc.Name, func() (bool, string) {
+		list, err := e.statuses(svc)
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(list) == 0, describeStatuses(list)
+	})
+}
+
+// waitServed waits until the client sees svc's IP ip announced by owner
+// (any single node when ""), the ServiceL2Status names that node, and
+// HTTP to ip on the Service's port reaches backend (any when ""). It
+// returns the owner.
+func (e *env) waitServed(svc *corev1.Service, ip, owner, backend string) string {
+	e.t.Helper()
+	got := e.waitAnswer(ip, owner, 15*time.Second)
+	e.waitStatus(svc, got, 15*time.Second)
+	e.waitHTTP(ip, int(svc.Spec.Ports[0].Port), backend, 15*time.Second)
+	// The answer did not move meanwhile.
+	e.stillAnswered(ip, got, 1)
+	return got
+}
+
+// waitEvent waits for an event of svc with the given type and reason
+// whose message contains text, and returns it.
+func (e *env) waitEvent(svc *corev1.Service, typ, reason, text string, timeout time.Duration) corev1.Event {
+	e.t.Helper()
+	var got corev1.Event
+	e.eventually(timeout, fmt.Sprintf("a %s event %s of %s", typ, reason, svc.Name), func() (bool, string) {
+		var list corev1.EventList
+		if err := e.c.List(e.ctx, &list, client.InNamespace(svc.Namespace)); err != nil {
+			return false, err.Error()
+		}
+		var seen []string
+		for _, ev := range list.Items {
+			if ev.InvolvedObject.Kind != "Service" || ev.InvolvedObject.Name != svc.Name {
+				continue
+			}
+			seen = append(seen, fmt.Sprintf("%s %s %q", ev.Type, ev.Reason, ev.Message))
+			if ev.Type == typ && ev.Reason == reason && strings.Contains(ev.Message, text) {
+				got = ev
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("events %v", seen)
+	})
+	return got
+}
+
+// events returns the messages of svc's events with the given reason.
+func (e *env) events(svc *corev1.Service, reason string) []string {
+	e.t.Helper()
+	var list corev1.EventList
+	if err := e.c.List(e.ctx, &list, client.InNamespace(svc.Namespace)); err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, ev := range list.Items {
+		if ev.InvolvedObject.Name == svc.Name && ev.Reason == reason {
+			out = append(out, ev.Message)
+		}
+	}
+	return out
+}
+
+// --- metrics -------------------------------------------------------------
+
+// metricsPort is the speaker's default metrics port (HTTPS); each node
+// namespace has its own port space.
+const metricsPort = 9120
+
+var labelPair = regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
+
+// announced scrapes node's speaker metrics (HTTPS, with the admin token,
+// from inside the node's namespace) and returns the metallb_speaker_announced
+// series with value 1, as "service ip protocol node" strings.
+func (e *env) announced(node string) ([]string, error) {
+	out, err := e.l.Exec(e.ctx, node, "curl", "-sS", "-k", "--max-time", "3",
+		"-H", "Authorization: Bearer "+e.l.Cluster.Config.BearerToken,
+		"https://127.0.0.1:"+strconv.Itoa(metricsPort)+"/metrics")
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(out, "# TYPE metallb_speaker_announced gauge") {
+		return nil, fmt.Errorf("no metallb_speaker_announced in %d bytes of metrics from %s", len(out), node)
+	}
+	var series []string
+	for _, line := range strings.Split(out, "\n") {
+		rest, ok := strings.CutPrefix(line, "metallb_speaker_announced{")
+		if !ok {
+			continue
+		}
+		labels, value, ok := strings.Cut(rest, "} ")
+		if !ok || strings.TrimSpace(value) != "1" {
+			continue
+		}
+		l := map[string]string{}
+		for _, m := range labelPair.FindAllStringSubmatch(labels, -1) {
+			l[m[1]] = m[2]
+		}
+		series = append(series, fmt.Sprintf("%s %s %s %s", l["service"], l["ip"], l["protocol"], l["node"]))
+	}
+	slices.Sort(series)
+	return series, nil
+}
+
+// waitAnnouncedMetric waits until, for svc's address ip, exactly owner's
+// speaker (among the nodes in scrape) reports metallb_speaker_announced
+// with value 1 and the right labels.
+func (e *env) waitAnnouncedMetric(svc *corev1.Service, ip, owner string, scrape []string) {
+	e.t.Helper()
+	want := fmt.Sprintf("%s/%s %s layer2 %s", svc.Namespace, svc.Name, ip, owner)
+	e.eventually(15*time.Second, "metallb_speaker_announced "+want, func() (bool, string) {
+		var state []string
+		ok := true
+		for _, node := range scrape {
+			series, err := e.announced(node)
+			if err != nil {
+				return false, err.Error()
+			}
+			has := slices.Contains(series, want)
+			other := slices.ContainsFunc(series, func(s string) bool { return strings.Contains(s, " "+ip+" ") && s != want })
+			if has != (node == owner) || other {
+				ok = false
+			}
+			state = append(state, fmt.Sprintf("%s: %v", node, series))
+		}
+		return ok, strings.Join(state, "; ")
+	})
+}
+
+// nodeNames lists the lab's node names except those given.
+func nodeNames(l *lab.Lab, except ...string) []string {
+	var out []string
+	for _, n := range l.Nodes {
+		if !slices.Contains(except, n.Name) {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
