@@ -211,7 +211,8 @@ func (e *env) createAll(ctx context.Context, n int, write func(context.Context, 
 
 // writeStatus is the direct client's stand-in for the controller: the same
 // strategic merge patch on the status subresource (IP, pool annotation,
-// condition) that the controller sends.
+// condition) that the controller sends, and with -direct-events also the
+// event the controller records.
 func (e *env) writeStatus(ctx context.Context, svc *corev1.Service, i int) error {
 	ip := fmt.Sprintf("198.18.%d.%d", i/256%256, i%256)
 	patch, err := json.Marshal(map[string]any{
@@ -232,6 +233,20 @@ func (e *env) writeStatus(ctx context.Context, svc *corev1.Service, i int) error
 		return err
 	}
 	_, err = e.cs.CoreV1().Services(benchNS).Patch(ctx, svc.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status")
+	if err != nil || !e.o.directEvents {
+		return err
+	}
+	// The Normal IPAllocated event the controller records (as MetalLB does).
+	now := metav1.Now()
+	ev := &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{Namespace: benchNS, Name: svc.Name + "." + strconv.FormatInt(now.UnixNano(), 16)},
+		InvolvedObject: corev1.ObjectReference{Kind: "Service", APIVersion: "v1", Namespace: benchNS, Name: svc.Name,
+			UID: svc.UID, ResourceVersion: svc.ResourceVersion},
+		Type: corev1.EventTypeNormal, Reason: assign.EventIPAllocated, Message: fmt.Sprintf("Assigned IP [%q]", ip),
+		Source:         corev1.EventSource{Component: "metallb-controller"},
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+	}
+	_, err = e.cs.CoreV1().Events(benchNS).Create(ctx, ev, metav1.CreateOptions{})
 	return err
 }
 

@@ -141,7 +141,10 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 		{&svcs, nil},
 		{&eps, nil},
 	} {
-		if err := r.Client.List(ctx, l.list, l.opts...); err != nil {
+		// The cache's objects are only read here: skip the deep copies,
+		// which dominate a pass with thousands of Services.
+		opts := append(l.opts, client.UnsafeDisableDeepCopy)
+		if err := r.Client.List(ctx, l.list, opts...); err != nil {
 			return in, nil, fmt.Errorf("listing %T: %w", l.list, err)
 		}
 	}
