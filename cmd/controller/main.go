@@ -121,7 +121,13 @@ func run() error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
+	events, stopEvents, err := wiring.EventRecorder(restCfg, mgr.GetScheme(), "metallb-controller")
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
 	if _, err := controller.Setup(mgr, controller.Options{
+		Events:    events,
 		Namespace: f.namespace,
 		LBClass:   f.lbClass,
 		Log:       log,

@@ -182,6 +182,12 @@ func run() error {
 	} else {
 		log.Warn("memberlist disabled (--ml-bindaddr and --ml-labels not both set): every node counts as having a live speaker")
 	}
+	events, stopEvents, err := wiring.EventRecorder(restCfg, mgr.GetScheme(), "metallb-speaker")
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
+	opts.Events = events
 	if err := speaker.Setup(mgr, opts); err != nil {
 		return err
 	}

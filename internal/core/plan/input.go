@@ -77,6 +77,11 @@ type Endpoint struct {
 	Node    string
 	Ready   *bool // conditions.ready
 	Serving *bool // conditions.serving
+	// NoAddresses is true when the endpoint lists no address. BGP does not
+	// count such an endpoint (layer 2 ignores the field). The zero value,
+	// "has addresses", is what the API server guarantees for real
+	// EndpointSlices, so converters that do not set it stay correct.
+	NoAddresses bool
 }
 
 // CanServe reports whether the endpoint can take traffic: ready unset or

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/record"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -33,12 +34,17 @@ type Options struct {
 	// Workers is the number of Services converged in parallel (their API
 	// writes overlap; decisions are serialised by the engine).
 	Workers int
+	// Events records events; nil means the manager's recorder.
+	Events record.EventRecorder
 }
 
 // Setup registers the configuration and Service reconcilers with mgr.
 func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 	if o.Workers <= 0 {
 		o.Workers = 16
+	}
+	if o.Events == nil {
+		o.Events = mgr.GetEventRecorderFor("metallb-controller")
 	}
 	engine := assign.NewEngine(o.LBClass)
 	requeue := &Requeuer{}
@@ -53,7 +59,7 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 	svc := &ServiceReconciler{
 		Client:   mgr.GetClient(),
 		Engine:   engine,
-		Events:   mgr.GetEventRecorderFor("metallb-controller"),
+		Events:   o.Events,
 		Log:      o.Log,
 		Requeue:  requeue,
 		Recorder: k8sMetrics,
@@ -77,7 +83,7 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 		Namespace: o.Namespace,
 		Engine:    engine,
 		Requeue:   requeue,
-		Events:    mgr.GetEventRecorderFor("metallb-controller"),
+		Events:    o.Events,
 		Log:       o.Log,
 		Recorder:  k8sMetrics,
 		OnChange:  usage.touch,

@@ -28,7 +28,7 @@ func toPlanService(svc *corev1.Service, slices []*discoveryv1.EndpointSlice) pla
 	}
 	for _, sl := range slices {
 		for _, ep := range sl.Endpoints {
-			e := plan.Endpoint{Ready: ep.Conditions.Ready, Serving: ep.Conditions.Serving}
+			e := plan.Endpoint{Ready: ep.Conditions.Ready, Serving: ep.Conditions.Serving, NoAddresses: len(ep.Addresses) == 0}
 			if ep.NodeName != nil {
 				e.Node = *ep.NodeName
 			}

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,11 +45,16 @@ type Options struct {
 	// are filled in here.
 	Announcer announcer.Config
 	HoldDown  time.Duration
+	// Events records events; nil means the manager's recorder.
+	Events record.EventRecorder
 }
 
 // Setup wires the layer 2 reconciler, the announcer, membership and the
 // ServiceL2Status writer into mgr.
 func Setup(mgr manager.Manager, o Options) error {
+	if o.Events == nil {
+		o.Events = mgr.GetEventRecorderFor("metallb-speaker")
+	}
 	m := metrics.NewSpeaker(o.Registry)
 	k8sMetrics := metrics.NewK8sClient(o.Registry)
 	kick := make(chan struct{}, 1)
@@ -75,7 +81,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		IgnoreExcludeLB: o.IgnoreExcludeLB,
 		Announcer:       ann,
 		Status:          status,
-		Events:          mgr.GetEventRecorderFor("metallb-speaker"),
+		Events:          o.Events,
 		Metrics:         m,
 		Config:          k8sMetrics,
 		Log:             o.Log,
