@@ -49,16 +49,24 @@ type StatusWriter struct {
 	Log     *slog.Logger
 	Workers int
 
-	mu      sync.Mutex
-	want    map[string]StatusSpec
-	kick    chan struct{}
-	created map[string]time.Time // objects created but maybe not in the cache yet
+	mu   sync.Mutex
+	want map[string]StatusSpec
+	kick chan struct{}
+	// Our own writes the cache may not show yet: objects created (by
+	// Service key) and deleted (by name).
+	created map[string]pendingCreate
+	deleted map[string]time.Time
+}
+
+type pendingCreate struct {
+	name string // "" while the create is in flight
+	at   time.Time
 }
 
 // NewStatusWriter returns a writer; run it with Start.
 func NewStatusWriter(c client.Client, namespace, node string, log *slog.Logger) *StatusWriter {
 	return &StatusWriter{Client: c, Namespace: namespace, Node: node, Log: log, Workers: 8,
-		kick: make(chan struct{}, 1), created: map[string]time.Time{}}
+		kick: make(chan struct{}, 1), created: map[string]pendingCreate{}, deleted: map[string]time.Time{}}
 }
 
 // Set replaces the desired objects.
@@ -92,12 +100,7 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 		}
 		if err := w.sync(ctx, want); err != nil && ctx.Err() == nil {
 			w.Log.Warn("cannot sync ServiceL2Status objects", "error", err)
-			time.AfterFunc(time.Second, func() {
-				select {
-				case w.kick <- struct{}{}:
-				default:
-				}
-			})
+			time.AfterFunc(time.Second, w.poke)
 		}
 	}
 }
@@ -111,22 +114,55 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 	if err := w.Client.List(ctx, &list, client.InNamespace(w.Namespace)); err != nil {
 		return err
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	inCache := map[string]bool{}
+	for i := range list.Items {
+		inCache[list.Items[i].Name] = true
+	}
+	// Forget what the cache has caught up with (or what is too old to
+	// still be in flight).
+	for name, at := range w.deleted {
+		if !inCache[name] || now.Sub(at) > 30*time.Second {
+			delete(w.deleted, name)
+		}
+	}
 	var ops []func(context.Context) error
 	mine := map[string]bool{}
+	for key, p := range w.created {
+		switch {
+		case p.name != "" && inCache[p.name], now.Sub(p.at) > 30*time.Second:
+			delete(w.created, key)
+		case p.name == "":
+			mine[key] = true // create in flight
+		case want[key].Service == "":
+			ops = append(ops, w.deleteOp(p.name))
+			w.deleted[p.name] = now
+			delete(w.created, key)
+		default:
+			mine[key] = true // created, not in the cache yet
+		}
+	}
 	for i := range list.Items {
 		obj := &list.Items[i]
+		if _, gone := w.deleted[obj.Name]; gone {
+			continue // deleted by us, the cache has not seen it yet
+		}
 		key := obj.Labels[LabelServiceNamespace] + "/" + obj.Labels[LabelServiceName]
 		spec, wanted := want[key]
 		if obj.Labels[LabelNode] != w.Node {
 			// Another node's object for a Service we announce, from a node
 			// that owns none of its IPs any more (it died or lost it).
 			if wanted && !slices.Contains(spec.Owners, obj.Labels[LabelNode]) {
-				ops = append(ops, w.deleteOp(obj))
+				ops = append(ops, w.deleteOp(obj.Name))
+				w.deleted[obj.Name] = now
 			}
 			continue
 		}
 		if !wanted || mine[key] {
-			ops = append(ops, w.deleteOp(obj)) // withdrawn, or a duplicate
+			ops = append(ops, w.deleteOp(obj.Name)) // withdrawn, or a duplicate
+			w.deleted[obj.Name] = now
 			continue
 		}
 		mine[key] = true
@@ -134,25 +170,29 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 			ops = append(ops, w.statusOp(obj.Name, key, spec))
 		}
 	}
-	w.mu.Lock()
-	now := time.Now()
-	for key, at := range w.created {
-		if mine[key] || now.Sub(at) > 30*time.Second {
-			delete(w.created, key)
-		}
-	}
 	for key, spec := range want {
 		if mine[key] {
 			continue
 		}
-		if _, pending := w.created[key]; pending {
-			continue
-		}
-		w.created[key] = now
+		w.created[key] = pendingCreate{at: now}
 		ops = append(ops, w.createOp(key, spec))
 	}
+	inFlight := len(w.created) > 0 || len(w.deleted) > 0
 	w.mu.Unlock()
-	return w.run(ctx, ops)
+	err := w.run(ctx, ops)
+	w.mu.Lock()
+	if inFlight {
+		// Check again once the cache had time to catch up with our writes.
+		time.AfterFunc(500*time.Millisecond, w.poke)
+	}
+	return err
+}
+
+func (w *StatusWriter) poke() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
 }
 
 // run executes ops with bounded parallelism and returns the first error.
@@ -191,8 +231,7 @@ func (w *StatusWriter) statusMatches(obj *v1beta1.ServiceL2Status, spec StatusSp
 		obj.Status.ServiceNamespace == ns && slices.Equal(have, spec.Interfaces)
 }
 
-func (w *StatusWriter) deleteOp(obj *v1beta1.ServiceL2Status) func(context.Context) error {
-	name := obj.Name
+func (w *StatusWriter) deleteOp(name string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		o := &v1beta1.ServiceL2Status{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: name}}
 		if err := w.Client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
@@ -219,6 +258,11 @@ func (w *StatusWriter) createOp(key string, spec StatusSpec) func(context.Contex
 			w.mu.Unlock()
 			return err
 		}
+		w.mu.Lock()
+		if p, ok := w.created[key]; ok && p.name == "" {
+			w.created[key] = pendingCreate{name: obj.Name, at: p.at}
+		}
+		w.mu.Unlock()
 		return w.statusOp(obj.Name, key, spec)(ctx)
 	}
 }
