@@ -32,10 +32,13 @@ test: deps verify-generated vet k8s-bins
 unit:
 	$(GO) test -count=1 ./internal/core/...
 
-# Benchmarks: the allocator (Go benchmarks) and the controller's throughput
-# and memory against the real API server; prints a table.
+# Benchmarks, printed as tables: the allocator (Go benchmarks) and the
+# controller's throughput and memory against the real API server
+# (hack/bench), then layer 2 failover, scale and speaker memory in the lab
+# (hack/benchl2).
 bench: deps k8s-bins build
 	FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) run ./hack/bench
+	FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) run ./hack/benchl2
 
 # A local cluster in network namespaces: API server, controller, speakers,
 # kube-proxy, backends; an example pool and Services, and a client's curl.
