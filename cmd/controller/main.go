@@ -107,7 +107,7 @@ func run() error {
 		LeaderElectionID:              f.leaderElectionID,
 		LeaderElectionNamespace:       f.namespace,
 		LeaderElectionReleaseOnCancel: true,
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
 			&v1beta1.IPAddressPool{}: own,
 			&v1beta1.Community{}:     own,
 		}},

@@ -52,7 +52,7 @@ type flags struct {
 	tlsCipherSuites, tlsCurves, metricsCertDir, mlConfigFile, excludeFile     string
 	mlBindPort, port, healthPort, bgpDebounce                                 int
 	mlWAN, ignoreExcludeLB, frrk8sPassthrough                                 bool
-	heartbeat, deadAfter, holdDown                                            time.Duration
+	heartbeat, deadAfter, holdDown, debounce                                  time.Duration
 }
 
 func parseFlags() *flags {
@@ -68,6 +68,7 @@ func parseFlags() *flags {
 	flag.DurationVar(&f.heartbeat, "ml-heartbeat-interval", membership.DefaultHeartbeatInterval, "liveness heartbeat interval between speakers")
 	flag.DurationVar(&f.deadAfter, "ml-dead-after", membership.DefaultDeadAfter, "a speaker not heard from for this long is dead (failover time)")
 	flag.DurationVar(&f.holdDown, "l2-hold-down", time.Second, "after start-up or isolation, wait this long before taking over IPs")
+	flag.DurationVar(&f.debounce, "sync-debounce", 100*time.Millisecond, "coalesce Kubernetes object events for this long before recomputing announcements (node failures are not delayed)")
 	flag.StringVar(&f.excludeFile, "l2-exclude-file", "/etc/metallb/excludel2.yaml", "YAML file with announcedInterfacesToExclude regexes (optional)")
 	flag.StringVar(&f.nodeName, "node-name", os.Getenv("METALLB_NODE_NAME"), "name of this node (required)")
 	flag.StringVar(&f.podName, "pod-name", os.Getenv("METALLB_POD_NAME"), "name of this speaker's Pod")
@@ -119,7 +120,7 @@ func run() error {
 		Metrics:                metricsOpts,
 		HealthProbeBindAddress: healthAddr,
 		PprofBindAddress:       f.pprofAddr,
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
 			&v1beta1.IPAddressPool{}:   own,
 			&v1beta1.L2Advertisement{}: own,
 			&v1beta1.ServiceL2Status{}: own,
@@ -145,6 +146,7 @@ func run() error {
 		Log:             log,
 		Registry:        metrics.Registry,
 		HoldDown:        f.holdDown,
+		Debounce:        f.debounce,
 	}
 	exclude, err := announcer.ReadExcludeFile(f.excludeFile)
 	if err != nil {
@@ -174,6 +176,10 @@ func run() error {
 			ConfigFile:        f.mlConfigFile,
 			HeartbeatInterval: f.heartbeat,
 			DeadAfter:         f.deadAfter,
+			// Peers see a returning speaker as a candidate only after the
+			// hold-down it applies to itself, so its IPs never go
+			// unanswered in between.
+			Warmup: f.holdDown,
 		}, log)
 		if err != nil {
 			return err

@@ -60,6 +60,10 @@ type Config struct {
 	// ForgetAfter is how long a peer that memberlist declared failed still
 	// counts as a known speaker for the majority guard.
 	ForgetAfter time.Duration
+	// Warmup is how long a speaker that becomes live (joins or comes back)
+	// stays out of Live, matching the hold-down the returning speaker
+	// applies to itself (see Tracker.SetWarmup). Zero: no warm-up.
+	Warmup time.Duration
 	// JoinInterval is how often addresses that are not members are joined
 	// again.
 	JoinInterval time.Duration

@@ -88,7 +88,7 @@ func New(cfg Config, log *slog.Logger) (*Membership, error) {
 		changes:  make(chan struct{}, 1),
 		wake:     make(chan struct{}, 1),
 		rejoin:   make(chan struct{}, 1),
-		tracker:  NewTracker(cfg.NodeName, cfg.DeadAfter, cfg.ForgetAfter, systemClock{}),
+		tracker:  newTracker(cfg),
 		members:  map[string]memberlist.Node{},
 		peers:    parsePeers(cfg.Peers, cfg.BindPort, log),
 		live:     []string{cfg.NodeName},
@@ -365,3 +365,9 @@ func (d *delegate) MergeRemoteState([]byte, bool)   {}
 func (d *delegate) NotifyJoin(n *memberlist.Node)   { d.m.memberUp(n, true) }
 func (d *delegate) NotifyUpdate(n *memberlist.Node) { d.m.memberUp(n, false) }
 func (d *delegate) NotifyLeave(n *memberlist.Node)  { d.m.memberDown(n) }
+
+func newTracker(cfg Config) *Tracker {
+	t := NewTracker(cfg.NodeName, cfg.DeadAfter, cfg.ForgetAfter, systemClock{})
+	t.SetWarmup(cfg.Warmup)
+	return t
+}

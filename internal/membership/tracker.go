@@ -43,6 +43,7 @@ type Status struct {
 // deadAfter unless heartbeats follow.
 type Tracker struct {
 	self        string
+	warmup      time.Duration
 	deadAfter   time.Duration
 	forgetAfter time.Duration
 	clock       Clock
@@ -56,7 +57,15 @@ type peerState struct {
 	hearsUs    bool      // its latest heartbeat says it hears us
 	failedAt   time.Time // when memberlist declared it failed; zero while a member
 	leaving    bool      // it said goodbye: neither live nor known
+	liveSince  time.Time // when it last became live
 }
+
+// SetWarmup makes a peer that becomes live (joins, or is heard again after
+// being dead) appear in Status.Live only once it has been live for d. A
+// returning speaker holds back for the same time before it announces, so
+// the current owner keeps an IP until the newcomer takes it, instead of
+// leaving it unanswered in between. Quorum counts warming peers at once.
+func (t *Tracker) SetWarmup(d time.Duration) { t.warmup = d }
 
 // NewTracker returns a tracker for the speaker named self.
 func NewTracker(self string, deadAfter, forgetAfter time.Duration, clock Clock) *Tracker {
@@ -83,6 +92,7 @@ func (t *Tracker) Joined(name string, heartbeats bool) {
 	if !p.member || p.leaving {
 		p.member = true
 		p.lastHeard = t.clock.Now()
+		p.liveSince = p.lastHeard
 		p.hearsUs = true
 		p.failedAt = time.Time{}
 		p.leaving = false
@@ -127,6 +137,9 @@ func (t *Tracker) Heard(name string, hearsUs bool) bool {
 	}
 	now := t.clock.Now()
 	wasLive, wasTwoWay := t.live(p, now), t.twoWay(p, now)
+	if !wasLive {
+		p.liveSince = now
+	}
 	p.lastHeard = now
 	p.hearsUs = hearsUs
 	p.leaving = false // a heartbeat after the goodbye: it stayed after all
@@ -144,6 +157,12 @@ func (t *Tracker) Hears(name string) bool {
 func (t *Tracker) Status() Status {
 	now := t.clock.Now()
 	st := Status{Live: []string{t.self}, Known: 1, Reachable: 1}
+	// When no peer at all was heard within deadAfter, the likelier cause is
+	// this process being stalled (its queued heartbeats not read yet) or
+	// cut off, not every other node dying at once: allow one more
+	// deadAfter before declaring them dead. A single dead peer among live
+	// ones is still declared dead after deadAfter.
+	deadline := t.deadline(now)
 	for name, p := range t.peers {
 		if !p.member && now.Sub(p.failedAt) >= t.forgetAfter {
 			delete(t.peers, name)
@@ -153,11 +172,13 @@ func (t *Tracker) Status() Status {
 			continue
 		}
 		st.Known++
-		if t.live(p, now) {
-			st.Live = append(st.Live, name)
-		}
-		if t.twoWay(p, now) {
-			st.Reachable++
+		if t.liveWithin(p, now, deadline) {
+			if now.Sub(p.liveSince) >= t.warmup {
+				st.Live = append(st.Live, name)
+			}
+			if !p.heartbeats || p.hearsUs {
+				st.Reachable++
+			}
 		}
 	}
 	slices.Sort(st.Live)
@@ -166,10 +187,40 @@ func (t *Tracker) Status() Status {
 }
 
 func (t *Tracker) live(p *peerState, now time.Time) bool {
+	return t.liveWithin(p, now, t.deadline(now))
+}
+
+// deadline is how long a peer may stay silent: deadAfter, or twice that
+// while no peer at all is heard (see Status).
+func (t *Tracker) deadline(now time.Time) time.Duration {
+	if t.allSilent(now) {
+		return 2 * t.deadAfter
+	}
+	return t.deadAfter
+}
+
+func (t *Tracker) liveWithin(p *peerState, now time.Time, deadline time.Duration) bool {
 	if !p.member || p.leaving {
 		return false
 	}
-	return !p.heartbeats || now.Sub(p.lastHeard) < t.deadAfter
+	return !p.heartbeats || now.Sub(p.lastHeard) < deadline
+}
+
+// allSilent reports whether at least two peers send heartbeats and none
+// of them was heard within deadAfter. (With a single peer, its silence and
+// our stall look the same; it is declared dead on time.)
+func (t *Tracker) allSilent(now time.Time) bool {
+	n := 0
+	for _, p := range t.peers {
+		if !p.member || p.leaving || !p.heartbeats {
+			continue
+		}
+		if now.Sub(p.lastHeard) < t.deadAfter {
+			return false
+		}
+		n++
+	}
+	return n >= 2
 }
 
 func (t *Tracker) twoWay(p *peerState, now time.Time) bool {

@@ -63,10 +63,13 @@ func st(known, reachable int, isolated bool, live ...string) *Status {
 	return &Status{Live: live, Known: known, Reachable: reachable, Isolated: isolated}
 }
 
-func runScript(t *testing.T, steps []step) {
+func runScript(t *testing.T, steps []step, warmup ...time.Duration) {
 	t.Helper()
 	clk := &fakeClock{now: t0}
 	tr := NewTracker("a", testDead, testForget, clk)
+	for _, w := range warmup {
+		tr.SetWarmup(w)
+	}
 	for i, s := range steps {
 		clk.now = t0.Add(s.at)
 		if s.do != nil {
@@ -186,8 +189,9 @@ func TestTrackerLiveness(t *testing.T) {
 
 func TestTrackerQuorum(t *testing.T) {
 	tests := []struct {
-		name  string
-		steps []step
+		name   string
+		warmup time.Duration
+		steps  []step
 	}{{
 		name: "1 speaker: alone, never isolated",
 		steps: []step{
@@ -207,12 +211,49 @@ func TestTrackerQuorum(t *testing.T) {
 			{at: ms(600), want: st(3, 2, false, "a", "b")},
 		},
 	}, {
-		name: "3 speakers: hearing nobody isolates, a heartbeat restores",
+		// Hearing no peer at all may be our own stall (queued heartbeats
+		// not read yet): the verdict waits a second deadAfter.
+		name: "3 speakers: hearing nobody isolates after twice deadAfter, a heartbeat restores",
 		steps: []step{
 			{at: 0, do: join("b", "c")},
 			{at: ms(399), want: st(3, 3, false, "a", "b", "c")},
-			{at: ms(400), want: st(3, 1, true, "a")},
+			{at: ms(400), want: st(3, 3, false, "a", "b", "c")},
+			{at: ms(799), want: st(3, 3, false, "a", "b", "c")},
+			{at: ms(800), want: st(3, 1, true, "a")},
 			{at: ms(900), do: hb("c"), want: st(3, 2, false, "a", "c")},
+		},
+	}, {
+		name: "3 speakers: one silent peer among heard ones dies on time",
+		steps: []step{
+			{at: 0, do: join("b", "c")},
+			{at: ms(300), do: hb("c"), want: st(3, 3, false, "a", "b", "c")},
+			{at: ms(400), want: st(3, 2, false, "a", "c")},
+		},
+	}, {
+		name: "warm-up: a returning peer counts for quorum at once but is live for election only after the warm-up",
+		warmup: ms(1000),
+		steps: []step{
+			{at: 0, do: join("b", "c")},
+			{at: ms(300), do: hb("b", "c"), want: st(3, 3, false, "a")},
+			{at: ms(600), do: hb("b", "c")},
+			{at: ms(900), do: hb("b", "c"), want: st(3, 3, false, "a")},
+			{at: ms(999), want: st(3, 3, false, "a")},
+			{at: ms(1000), do: hb("b", "c"), want: st(3, 3, false, "a", "b", "c")},
+			{at: ms(1300), do: hb("c"), want: st(3, 3, false, "a", "b", "c")},
+			{at: ms(1700), do: hb("c"), want: st(3, 2, false, "a", "c")},
+			{at: ms(1800), do: hb("b", "c"), want: st(3, 3, false, "a", "c")},
+			{at: ms(2100), do: hb("b", "c")},
+			{at: ms(2400), do: hb("b", "c")},
+			{at: ms(2700), do: hb("b", "c")},
+			{at: ms(2799), want: st(3, 3, false, "a", "c")},
+			{at: ms(2800), do: hb("b", "c"), want: st(3, 3, false, "a", "b", "c")},
+		},
+	}, {
+		name: "3 speakers: one silent peer among heard ones dies on time (no warm-up)",
+		steps: []step{
+			{at: 0, do: join("b", "c")},
+			{at: ms(300), do: hb("c"), want: st(3, 3, false, "a", "b", "c")},
+			{at: ms(400), want: st(3, 2, false, "a", "c")},
 		},
 	}, {
 		name: "3 speakers: peers we hear but that do not hear us do not count (outgoing path broken)",
@@ -263,7 +304,7 @@ func TestTrackerQuorum(t *testing.T) {
 		},
 	}}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { runScript(t, tc.steps) })
+		t.Run(tc.name, func(t *testing.T) { runScript(t, tc.steps, tc.warmup) })
 	}
 }
 

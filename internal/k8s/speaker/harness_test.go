@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,6 +65,7 @@ const waitFor = 20 * time.Second
 // env is one test's view of the shared API server.
 type env struct {
 	t      *testing.T
+	cfg    *rest.Config
 	ctx    context.Context
 	c      client.WithWatch // direct
 	cached client.Client    // reads from an informer cache
@@ -92,7 +94,7 @@ func newEnv(t *testing.T) *env {
 	envCount++
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &env{
-		t: t, ctx: ctx, c: c, used: map[netip.Addr]bool{},
+		t: t, cfg: cfg, ctx: ctx, c: c, used: map[netip.Addr]bool{},
 		block: addressBlock(t, k),
 		nodeA: fmt.Sprintf("n%d-a", k), nodeB: fmt.Sprintf("n%d-b", k),
 		log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -381,7 +383,13 @@ func (e *env) endpoints(svc string, eps ...endpoint) {
 // eventually polls cond every 50 ms until it holds, for at most waitFor.
 func (e *env) eventually(what string, cond func() (bool, string)) {
 	e.t.Helper()
-	deadline := time.Now().Add(waitFor)
+	e.within(waitFor, what, cond)
+}
+
+// within polls cond every 50 ms until it holds, for at most d.
+func (e *env) within(d time.Duration, what string, cond func() (bool, string)) {
+	e.t.Helper()
+	deadline := time.Now().Add(d)
 	last := ""
 	for time.Now().Before(deadline) {
 		ok, state := cond()
@@ -437,7 +445,12 @@ func (e *env) l2Statuses(svc string) []l2 {
 // waitL2 waits until the ServiceL2Status objects of svc are exactly want.
 func (e *env) waitL2(svc string, want ...l2) {
 	e.t.Helper()
-	e.eventually(fmt.Sprintf("the ServiceL2Status objects of %s", svc), func() (bool, string) {
+	e.waitL2Within(waitFor, svc, want...)
+}
+
+func (e *env) waitL2Within(d time.Duration, svc string, want ...l2) {
+	e.t.Helper()
+	e.within(d, fmt.Sprintf("the ServiceL2Status objects of %s", svc), func() (bool, string) {
 		d := cmp.Diff(want, e.l2Statuses(svc))
 		return d == "", "(-want +got)\n" + d
 	})
@@ -521,6 +534,13 @@ func (s *speaker) reconcile() reconcile.Result {
 		s.e.t.Fatalf("reconcile on %s: %v", s.name, err)
 	}
 	return res
+}
+
+// reconcileInOrder runs one pass of each speaker, in the given order.
+func reconcileInOrder(ss ...*speaker) {
+	for _, s := range ss {
+		s.reconcile()
+	}
 }
 
 // desired returns the IPs (and their specs) of the last SetDesired call.
@@ -712,6 +732,17 @@ func specs(m map[netip.Addr]announcer.Spec) map[string]announcer.Spec {
 		out[ip.String()] = s
 	}
 	return out
+}
+
+// countingClient counts List calls: one per StatusWriter sync.
+type countingClient struct {
+	client.Client
+	lists atomic.Int32
+}
+
+func (c *countingClient) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	c.lists.Add(1)
+	return c.Client.List(ctx, list, opts...)
 }
 
 // laggyClient serves ServiceL2Status lists from a snapshot up to lag old,

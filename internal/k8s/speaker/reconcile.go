@@ -251,7 +251,7 @@ func (r *Reconciler) publish(result plan.Result, desired map[netip.Addr]announce
 	}
 	for key := range r.announced {
 		if !announced[key] {
-			r.Log.Info("withdrawn", "service", key, "node", r.Node, "protocol", "layer2", "reason", result.Services[key].Reason)
+			r.Log.Info("withdrawn", "service", key, "node", r.Node, "protocol", "layer2", "reason", withdrawReason(result.Services[key]))
 		}
 	}
 	if r.Metrics != nil {
@@ -261,4 +261,21 @@ func (r *Reconciler) publish(result plan.Result, desired map[netip.Addr]announce
 	if r.Status != nil {
 		r.Status.Set(want)
 	}
+}
+
+// withdrawReason is why a Service is no longer announced from this node:
+// its whole-Service reason, else the first per-IP one.
+func withdrawReason(d plan.Decision) string {
+	if d.Reason != "" {
+		return d.Reason
+	}
+	for _, ip := range d.IPs {
+		if ip.Reason != "" {
+			return ip.Reason
+		}
+	}
+	if len(d.IPs) == 0 {
+		return "serviceGone"
+	}
+	return plan.ReasonNotOwner
 }

@@ -1,6 +1,7 @@
 package speaker
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -10,11 +11,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
+	"github.com/ferrolb/ferrolb/test/cluster"
 )
 
 func allIfaces(ips ...netip.Addr) map[string]announcer.Spec {
@@ -129,8 +134,7 @@ func TestL2StatusMovesWithOwnership(t *testing.T) {
 	t.Log("A comes back (a new speaker process): it owns the IP again")
 	a2 := e.speaker(e.nodeA, live)
 	b.members.setLive(live...)
-	a2.reconcile()
-	b.reconcile()
+	reconcileInOrder(b, a2) // old owner first: see TestL2StatusAfterOwnershipDisagreement
 	checkDesired(t, a2, allIfaces(ip))
 	checkDesired(t, b, map[string]announcer.Spec{})
 	e.waitL2("web", e.l2For(e.nodeA, "web"))
@@ -185,14 +189,32 @@ func TestL2StatusNoDuplicates(t *testing.T) {
 			e.service("web", ips(ip))
 			e.endpoints("web", endpoint{e.nodeA, true})
 
+			// Count the objects ever created for the Service.
 			w, err := e.c.Watch(e.ctx, &v1beta1.ServiceL2StatusList{}, client.InNamespace(ns),
 				client.MatchingLabels{LabelServiceName: "web", LabelServiceNamespace: e.svcNS})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer w.Stop()
+			added := map[string]bool{}
+			watched := make(chan struct{})
+			go func() {
+				defer close(watched)
+				for ev := range w.ResultChan() {
+					if o, ok := ev.Object.(*v1beta1.ServiceL2Status); ok && ev.Type == watch.Added {
+						added[o.Name] = true
+					}
+				}
+			}()
 
-			a := e.speakerWithClient(e.nodeA, live, tc.client(e))
+			wc := &countingClient{Client: tc.client(e)}
+			// The first list of a kind can take a second (the API
+			// server sets up a CRD's storage on first use); get it out
+			// of the way so that the writer syncs during the burst.
+			if err := wc.List(e.ctx, &v1beta1.ServiceL2StatusList{}, client.InNamespace(ns)); err != nil {
+				t.Fatal(err)
+			}
+			wc.lists.Store(0)
+			a := e.speakerWithClient(e.nodeA, live, wc)
 			end := time.Now().Add(1500 * time.Millisecond)
 			n := 0
 			for time.Now().Before(end) {
@@ -200,21 +222,15 @@ func TestL2StatusNoDuplicates(t *testing.T) {
 				n++
 				time.Sleep(5 * time.Millisecond)
 			}
+			if syncs := wc.lists.Load(); syncs < 5 {
+				t.Fatalf("the writer synced only %d times during %d reconciles: the test checks nothing", syncs, n)
+			}
 			e.waitL2("web", e.l2For(e.nodeA, "web"))
 			time.Sleep(time.Second) // anything still in flight lands
 
-			created := 0
-		drain:
-			for {
-				select {
-				case ev := <-w.ResultChan():
-					if ev.Type == "ADDED" {
-						created++
-					}
-				default:
-					break drain
-				}
-			}
+			w.Stop()
+			<-watched
+			created := len(added)
 			if created != 1 {
 				t.Errorf("%d reconciles created %d ServiceL2Status objects, want 1", n, created)
 			}
@@ -225,9 +241,89 @@ func TestL2StatusNoDuplicates(t *testing.T) {
 	}
 }
 
-// A Service withdrawn and announced again before the writer's cache saw
-// the deletion of its object must get its object back promptly.
-func TestL2StatusRecreatedAfterQuickWithdrawal(t *testing.T) {
+// A Service announced, withdrawn and announced again gets its object
+// back promptly, whatever the writer's cache (here even without any lag).
+func TestL2StatusReannouncedSoonAfterWithdrawal(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		client func(e *env) client.Client
+	}{
+		{"direct reads", func(e *env) client.Client { return e.c }},
+		{"informer cache", func(e *env) client.Client { return e.cached }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.pool("p")
+			e.ad("l2", "p", nil)
+			live := []string{e.nodeA}
+			ip := e.ipOwnedBy(e.nodeA, live...)
+			e.service("web", ips(ip))
+			e.endpoints("web", endpoint{e.nodeA, true})
+			a := e.speakerWithClient(e.nodeA, live, tc.client(e))
+			a.reconcile()
+			e.waitL2("web", e.l2For(e.nodeA, "web"))
+
+			e.endpoints("web", endpoint{e.nodeA, false})
+			a.reconcile()
+			e.waitL2("web")
+
+			e.endpoints("web", endpoint{e.nodeA, true})
+			a.reconcile()
+			checkDesired(t, a, allIfaces(ip))
+			e.waitL2("web", e.l2For(e.nodeA, "web"))
+		})
+	}
+}
+
+// The writer reads from a cache that may be behind its own writes; it
+// must still converge on the last state it was given, without waiting for
+// the cache to catch up (let alone for its 30 s periodic resync): here
+// the cache is 4 s behind and the objects must be right within 2 s.
+func TestL2StatusConvergesWhileCacheLags(t *testing.T) {
+	const lag = 4 * time.Second
+	const prompt = lag / 2
+	setup := func(t *testing.T) (*env, *speaker, netip.Addr) {
+		e := newEnv(t)
+		e.pool("p")
+		e.ad("l2", "p", nil)
+		live := []string{e.nodeA}
+		ip := e.ipOwnedBy(e.nodeA, live...)
+		e.service("web", ips(ip))
+		e.endpoints("web", endpoint{e.nodeA, true})
+		return e, e.speakerWithClient(e.nodeA, live, &laggyClient{Client: e.c, lag: lag}), ip
+	}
+
+	t.Run("withdrawn before the cache shows the new object", func(t *testing.T) {
+		e, a, _ := setup(t)
+		a.reconcile()
+		e.waitL2Within(prompt, "web", e.l2For(e.nodeA, "web"))
+		e.endpoints("web", endpoint{e.nodeA, false})
+		a.reconcile()
+		checkDesired(t, a, map[string]announcer.Spec{})
+		e.waitL2Within(prompt, "web")
+	})
+
+	t.Run("announced again before the cache shows the deletion", func(t *testing.T) {
+		e, a, ip := setup(t)
+		a.reconcile()
+		e.waitL2("web", e.l2For(e.nodeA, "web"))
+		time.Sleep(lag + 100*time.Millisecond)
+		a.reconcile() // the writer's cache now shows the object
+		time.Sleep(200 * time.Millisecond)
+		e.endpoints("web", endpoint{e.nodeA, false})
+		a.reconcile()
+		e.waitL2Within(prompt, "web")
+		e.endpoints("web", endpoint{e.nodeA, true})
+		a.reconcile()
+		checkDesired(t, a, allIfaces(ip))
+		e.waitL2Within(prompt, "web", e.l2For(e.nodeA, "web"))
+	})
+}
+
+// Another speaker deletes this node's object (an old owner acting on a
+// stale view does that, see below) right after it was created: the next
+// sync must create it again.
+func TestL2StatusRecreatedAfterDeletionByAnotherSpeaker(t *testing.T) {
 	e := newEnv(t)
 	e.pool("p")
 	e.ad("l2", "p", nil)
@@ -235,17 +331,52 @@ func TestL2StatusRecreatedAfterQuickWithdrawal(t *testing.T) {
 	ip := e.ipOwnedBy(e.nodeA, live...)
 	e.service("web", ips(ip))
 	e.endpoints("web", endpoint{e.nodeA, true})
-	a := e.speakerWithClient(e.nodeA, live, &laggyClient{Client: e.c, lag: 2 * time.Second})
+	// Direct reads: the writer sees the deletion at once.
+	a := e.speakerWithClient(e.nodeA, live, e.c)
+	a.reconcile()
+	e.waitL2("web", e.l2For(e.nodeA, "web"))
+	if err := e.c.DeleteAllOf(e.ctx, &v1beta1.ServiceL2Status{}, client.InNamespace(ns),
+		client.MatchingLabels{LabelServiceName: "web", LabelServiceNamespace: e.svcNS}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitL2("web")
+	a.reconcile()
+	checkDesired(t, a, allIfaces(ip))
+	e.waitL2Within(5*time.Second, "web", e.l2For(e.nodeA, "web"))
+}
+
+// Membership views may disagree for a moment: here B believes A is dead
+// while A sees both alive, so each thinks it owns the IP, and B's writer
+// deletes A's object as stale. When B's view catches up, B withdraws; A,
+// whose view did not change, has no reason to reconcile, yet its object
+// must come back well before the 30 s periodic resync.
+func TestL2StatusAfterOwnershipDisagreement(t *testing.T) {
+	e := newEnv(t)
+	e.pool("p")
+	e.ad("l2", "p", nil)
+	live := []string{e.nodeA, e.nodeB}
+	ip := e.ipOwnedBy(e.nodeA, live...)
+	e.service("web", ips(ip))
+	e.endpoints("web", endpoint{e.nodeA, true}, endpoint{e.nodeB, true})
+	a := e.speaker(e.nodeA, live)
+	b := e.speaker(e.nodeB, []string{e.nodeB})
 	a.reconcile()
 	e.waitL2("web", e.l2For(e.nodeA, "web"))
 
-	e.endpoints("web", endpoint{e.nodeA, false})
-	a.reconcile()
-	e.waitL2("web")
-	e.endpoints("web", endpoint{e.nodeA, true})
-	a.reconcile()
+	t.Log("B, not seeing A, takes the IP and deletes A's object")
+	b.reconcile()
+	checkDesired(t, b, allIfaces(ip))
+	e.eventually("B to delete A's object", func() (bool, string) {
+		got := e.l2Statuses("web")
+		return !slices.ContainsFunc(got, func(o l2) bool { return o.Node == e.nodeA }), fmt.Sprintf("%+v", got)
+	})
+
+	t.Log("B sees A again and withdraws")
+	b.members.setLive(live...)
+	b.reconcile()
+	checkDesired(t, b, map[string]announcer.Spec{})
 	checkDesired(t, a, allIfaces(ip))
-	e.waitL2("web", e.l2For(e.nodeA, "web"))
+	e.waitL2Within(5*time.Second, "web", e.l2For(e.nodeA, "web"))
 }
 
 func TestEvents(t *testing.T) {
@@ -269,12 +400,17 @@ func TestEvents(t *testing.T) {
 		b.reconcile()
 	}
 	checkDesired(t, a, allIfaces(ipWeb, ipBad))
-	want := []string{"Normal nodeAssigned " + web, "Warning announceFailed " + bad}
+	// One pass reports the Services in key order: bad, then web.
+	want := []string{"Warning announceFailed " + bad, "Normal nodeAssigned " + web}
 	if d := cmp.Diff(want, a.events.reasons()); d != "" {
 		t.Errorf("events of A after 5 reconciles (-want +got):\n%s", d)
 	}
 	if got := b.events.all(); len(got) != 0 {
 		t.Errorf("B, which owns nothing, sent events: %q", got)
+	}
+	assigned := fmt.Sprintf("Normal nodeAssigned %s: announcing from node %q with protocol %q", web, e.nodeA, "layer2")
+	if !slices.Contains(a.events.all(), assigned) {
+		t.Errorf("no event %q in %q", assigned, a.events.all())
 	}
 	for _, ev := range a.events.all() {
 		if strings.Contains(ev, "announceFailed") && (!strings.Contains(ev, ipBad.String()) || !strings.Contains(ev, e.nodeA)) {
@@ -321,6 +457,55 @@ func TestEvents(t *testing.T) {
 	if d := cmp.Diff(want, a.events.reasons()); d != "" {
 		t.Errorf("events after re-announcing (-want +got):\n%s", d)
 	}
+}
+
+// With a real event recorder the events land on the Service in the API
+// server, from component metallb-speaker.
+func TestEventsReachAPIServer(t *testing.T) {
+	e := newEnv(t)
+	e.pool("p")
+	e.ad("l2", "p", nil)
+	live := []string{e.nodeA}
+	ipWeb := e.ipOwnedBy(e.nodeA, live...)
+	ipBad := e.ipOwnedBy(e.nodeA, live...)
+	web := e.service("web", ips(ipWeb))
+	e.endpoints("web", endpoint{e.nodeA, true})
+	bad := e.service("bad", ips(ipBad))
+	e.endpoints("bad", endpoint{e.nodeA, true})
+
+	cs, err := typedcorev1.NewForConfig(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := record.NewBroadcaster()
+	defer bc.Shutdown()
+	bc.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.Events("")})
+	rec := bc.NewRecorder(cluster.Scheme(), corev1.EventSource{Component: "metallb-speaker"})
+	a := e.speaker(e.nodeA, live, func(r *Reconciler) { r.Events = rec })
+	a.ann.setFail(ipBad, true)
+	for range 3 {
+		a.reconcile()
+	}
+
+	type ev struct{ Kind, Name, Namespace, UID, Type, Reason, Component string }
+	want := []ev{
+		{"Service", "bad", e.svcNS, string(bad.UID), corev1.EventTypeWarning, "announceFailed", "metallb-speaker"},
+		{"Service", "web", e.svcNS, string(web.UID), corev1.EventTypeNormal, "nodeAssigned", "metallb-speaker"},
+	}
+	e.eventually("the speaker's events in the API server", func() (bool, string) {
+		var list corev1.EventList
+		if err := e.c.List(e.ctx, &list, client.InNamespace(e.svcNS)); err != nil {
+			return false, err.Error()
+		}
+		var got []ev
+		for _, x := range list.Items {
+			o := x.InvolvedObject
+			got = append(got, ev{o.Kind, o.Name, o.Namespace, string(o.UID), x.Type, x.Reason, x.Source.Component})
+		}
+		slices.SortFunc(got, func(a, b ev) int { return strings.Compare(a.Name, b.Name) })
+		d := cmp.Diff(want, got)
+		return d == "", "(-want +got)\n" + d
+	})
 }
 
 func TestAnnouncedMetric(t *testing.T) {
@@ -459,12 +644,11 @@ func TestOtherServiceTypesIgnored(t *testing.T) {
 	e.ad("l2", "p", nil)
 	live := []string{e.nodeA}
 	ipLB := e.ipOwnedBy(e.nodeA, live...)
-	ipNP := e.ipOwnedBy(e.nodeA, live...)
 	e.service("lb", ips(ipLB))
 	e.endpoints("lb", endpoint{e.nodeA, true})
-	// A NodePort Service carrying an ingress IP of the pool, as left
-	// behind after a type change.
-	e.service("np", ips(ipNP), func(s *corev1.Service) {
+	// The API server refuses ingress IPs on other types, so these have
+	// none; they have ready endpoints and the L2 controller sees them.
+	e.service("np", nil, func(s *corev1.Service) {
 		s.Spec.Type = corev1.ServiceTypeNodePort
 		s.Spec.AllocateLoadBalancerNodePorts = nil
 	})
@@ -481,8 +665,10 @@ func TestOtherServiceTypesIgnored(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", d)
 	}
 	e.waitL2("lb", e.l2For(e.nodeA, "lb"))
-	if got := e.l2Statuses("np"); len(got) != 0 {
-		t.Errorf("NodePort Service has ServiceL2Status objects: %+v", got)
+	for _, name := range []string{"np", "cip"} {
+		if got := e.l2Statuses(name); len(got) != 0 {
+			t.Errorf("Service %s has ServiceL2Status objects: %+v", name, got)
+		}
 	}
 }
 
@@ -498,21 +684,19 @@ func TestTrafficPolicyLocal(t *testing.T) {
 	})
 	a := e.speaker(e.nodeA, live)
 	b := e.speaker(e.nodeB, live)
-	both := func() {
-		a.reconcile()
-		b.reconcile()
-	}
+	// Each step reconciles the old owner first: see
+	// TestL2StatusAfterOwnershipDisagreement.
 
 	t.Log("the only ready endpoint is on B: B announces, A does not")
 	e.endpoints("loc", endpoint{e.nodeB, true}, endpoint{e.nodeA, false})
-	both()
+	reconcileInOrder(a, b)
 	checkDesired(t, a, map[string]announcer.Spec{})
 	checkDesired(t, b, allIfaces(ip))
 	e.waitL2("loc", e.l2For(e.nodeB, "loc"))
 
 	t.Log("an endpoint on A becomes ready: A wins the election")
 	e.endpoints("loc", endpoint{e.nodeB, true}, endpoint{e.nodeA, true})
-	both()
+	reconcileInOrder(b, a)
 	checkDesired(t, a, allIfaces(ip))
 	checkDesired(t, b, map[string]announcer.Spec{})
 	e.waitL2("loc", e.l2For(e.nodeA, "loc"))
@@ -520,7 +704,7 @@ func TestTrafficPolicyLocal(t *testing.T) {
 	t.Log("endpoints only on a node without a speaker: nobody announces")
 	e.node("elsewhere-"+e.nodeA, nil)
 	e.endpoints("loc", endpoint{"elsewhere-" + e.nodeA, true})
-	both()
+	reconcileInOrder(a, b)
 	checkDesired(t, a, map[string]announcer.Spec{})
 	checkDesired(t, b, map[string]announcer.Spec{})
 	e.waitL2("loc")
@@ -541,13 +725,11 @@ func TestNodeEligibility(t *testing.T) {
 	e.endpoints("web", endpoint{e.nodeA, true})
 	a := e.speaker(e.nodeA, live)
 	b := e.speaker(e.nodeB, live)
-	both := func() {
-		a.reconcile()
-		b.reconcile()
-	}
+	// Each step reconciles the old owner first: see
+	// TestL2StatusAfterOwnershipDisagreement.
 
 	t.Log("the advertisement selects B only")
-	both()
+	reconcileInOrder(a, b)
 	checkDesired(t, a, map[string]announcer.Spec{})
 	checkDesired(t, b, map[string]announcer.Spec{ip.String(): {Interfaces: []string{"eth0"}}})
 	e.waitL2("web", e.l2For(e.nodeB, "web", "eth0"))
@@ -555,7 +737,7 @@ func TestNodeEligibility(t *testing.T) {
 	t.Log("every node selected, but B's network is unavailable")
 	e.updateAd("l2", func(s *v1beta1.L2AdvertisementSpec) { s.NodeSelectors = nil })
 	e.setNetworkUnavailable(e.nodeB, true)
-	both()
+	reconcileInOrder(b, a)
 	checkDesired(t, a, map[string]announcer.Spec{ip.String(): {Interfaces: []string{"eth0"}}})
 	checkDesired(t, b, map[string]announcer.Spec{})
 	e.waitL2("web", e.l2For(e.nodeA, "web", "eth0"))
@@ -563,7 +745,7 @@ func TestNodeEligibility(t *testing.T) {
 	t.Log("B's network is back, A is excluded from load balancers")
 	e.setNetworkUnavailable(e.nodeB, false)
 	e.labelNode(e.nodeA, "node.kubernetes.io/exclude-from-external-load-balancers", "")
-	both()
+	reconcileInOrder(a, b)
 	checkDesired(t, a, map[string]announcer.Spec{})
 	checkDesired(t, b, map[string]announcer.Spec{ip.String(): {Interfaces: []string{"eth0"}}})
 	e.waitL2("web", e.l2For(e.nodeB, "web", "eth0"))
@@ -571,7 +753,7 @@ func TestNodeEligibility(t *testing.T) {
 	t.Log("both speakers ignore the exclusion label (--ignore-exclude-lb): A owns the IP again")
 	a.r.IgnoreExcludeLB = true
 	b.r.IgnoreExcludeLB = true
-	both()
+	reconcileInOrder(b, a)
 	checkDesired(t, a, map[string]announcer.Spec{ip.String(): {Interfaces: []string{"eth0"}}})
 	checkDesired(t, b, map[string]announcer.Spec{})
 	e.waitL2("web", e.l2For(e.nodeA, "web", "eth0"))

@@ -45,6 +45,8 @@ type Options struct {
 	// are filled in here.
 	Announcer announcer.Config
 	HoldDown  time.Duration
+	// Debounce coalesces object events before a pass (0: none).
+	Debounce time.Duration
 	// Events records events; nil means the manager's recorder.
 	Events record.EventRecorder
 }
@@ -112,9 +114,10 @@ func Setup(mgr manager.Manager, o Options) error {
 		changes = o.Members.Changes()
 	}
 
-	toSync := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
-		return []reconcile.Request{syncKey}
-	})
+	// Object events are coalesced for a short while: a burst of Services
+	// costs a few passes, not one per object. Membership changes (a dead
+	// node) and announcer notifications skip the wait.
+	toSync := debounced(o.Debounce)
 	inNS := predicate.NewPredicateFuncs(func(obj client.Object) bool { return obj.GetNamespace() == o.Namespace })
 	b := builder.ControllerManagedBy(mgr).
 		Named("layer2").
@@ -142,6 +145,31 @@ func Setup(mgr manager.Manager, o Options) error {
 		}
 	}
 	return nil
+}
+
+// debounced enqueues the sync key after d for every object event.
+func debounced(d time.Duration) handler.EventHandler {
+	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		if d <= 0 {
+			q.Add(syncKey)
+			return
+		}
+		q.AddAfter(syncKey, d)
+	}
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, _ event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q)
+		},
+		UpdateFunc: func(_ context.Context, _ event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q)
+		},
+		DeleteFunc: func(_ context.Context, _ event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q)
+		},
+		GenericFunc: func(_ context.Context, _ event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q)
+		},
+	}
 }
 
 // kicks turns announcer notifications and membership changes into syncs.

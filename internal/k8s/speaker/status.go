@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferrolb/ferrolb/api/v1beta1"
 )
 
 // Labels of ServiceL2Status objects, as MetalLB sets them.
@@ -32,18 +31,22 @@ type StatusSpec struct {
 	// Interfaces announcing it; nil when announced on all interfaces.
 	Interfaces []string
 	// Owners are the nodes that own at least one of the Service's IPs;
-	// objects of other nodes for this Service are stale.
+	// objects of other nodes for this Service are stale (layer 2). Nil
+	// leaves other nodes' objects alone (BGP: every node writes its own).
 	Owners []string
+	// Peers are the BGPPeer names the Service is advertised to (BGP).
+	Peers []string
 }
 
-// StatusWriter keeps this node's ServiceL2Status objects in line with the
-// last Set, off the announcement path: Set returns at once, the writer
-// catches up with the latest state (intermediate states are skipped) using
-// a few parallel API calls.
+// StatusWriter keeps this node's ServiceL2Status (or ServiceBGPStatus)
+// objects in line with the last Set, off the announcement path: Set returns
+// at once, the writer catches up with the latest state (intermediate states
+// are skipped) using a few parallel API calls.
 type StatusWriter struct {
 	Client    client.Client
 	Namespace string
 	Node      string
+	kind      statusKind
 	// Owner, if set, becomes the objects' owner (the speaker Pod).
 	Owner   *metav1.OwnerReference
 	Log     *slog.Logger
@@ -56,17 +59,42 @@ type StatusWriter struct {
 	// Service key) and deleted (by name).
 	created map[string]pendingCreate
 	deleted map[string]time.Time
+	// patched remembers the status last written per object name, so an
+	// object whose cache copy lags is not patched again with the same.
+	patched map[string]sentStatus
 }
+
+type sentStatus struct {
+	body string
+	at   time.Time
+}
+
+// pendingTTL bounds how long our own create or delete counts as "not in
+// the cache yet". The cache normally lags by milliseconds; past this the
+// cache is believed (an object created and at once deleted by someone
+// else must be created again; a duplicate from a slower cache is removed
+// by the duplicate rule).
+const pendingTTL = 3 * time.Second
 
 type pendingCreate struct {
 	name string // "" while the create is in flight
 	at   time.Time
 }
 
-// NewStatusWriter returns a writer; run it with Start.
+// NewStatusWriter returns a writer of ServiceL2Status objects; run it with
+// Start.
 func NewStatusWriter(c client.Client, namespace, node string, log *slog.Logger) *StatusWriter {
-	return &StatusWriter{Client: c, Namespace: namespace, Node: node, Log: log, Workers: 8,
-		kick: make(chan struct{}, 1), created: map[string]pendingCreate{}, deleted: map[string]time.Time{}}
+	return newStatusWriter(l2Kind{}, c, namespace, node, log)
+}
+
+// NewBGPStatusWriter returns a writer of ServiceBGPStatus objects.
+func NewBGPStatusWriter(c client.Client, namespace, node string, log *slog.Logger) *StatusWriter {
+	return newStatusWriter(bgpKind{}, c, namespace, node, log)
+}
+
+func newStatusWriter(k statusKind, c client.Client, namespace, node string, log *slog.Logger) *StatusWriter {
+	return &StatusWriter{kind: k, Client: c, Namespace: namespace, Node: node, Log: log, Workers: 8,
+		kick: make(chan struct{}, 1), created: map[string]pendingCreate{}, deleted: map[string]time.Time{}, patched: map[string]sentStatus{}}
 }
 
 // Set replaces the desired objects.
@@ -99,7 +127,7 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 			continue
 		}
 		if err := w.sync(ctx, want); err != nil && ctx.Err() == nil {
-			w.Log.Warn("cannot sync ServiceL2Status objects", "error", err)
+			w.Log.Warn("cannot sync service status objects", "kind", w.kind.name(), "error", err)
 			time.AfterFunc(time.Second, w.poke)
 		}
 	}
@@ -110,21 +138,21 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 func (w *StatusWriter) NeedLeaderElection() bool { return false }
 
 func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) error {
-	var list v1beta1.ServiceL2StatusList
-	if err := w.Client.List(ctx, &list, client.InNamespace(w.Namespace)); err != nil {
+	items, err := w.kind.list(ctx, w.Client, w.Namespace)
+	if err != nil {
 		return err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := time.Now()
 	inCache := map[string]bool{}
-	for i := range list.Items {
-		inCache[list.Items[i].Name] = true
+	for _, o := range items {
+		inCache[o.Name] = true
 	}
 	// Forget what the cache has caught up with (or what is too old to
 	// still be in flight).
 	for name, at := range w.deleted {
-		if !inCache[name] || now.Sub(at) > 30*time.Second {
+		if !inCache[name] || now.Sub(at) > pendingTTL {
 			delete(w.deleted, name)
 		}
 	}
@@ -132,7 +160,7 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 	mine := map[string]bool{}
 	for key, p := range w.created {
 		switch {
-		case p.name != "" && inCache[p.name], now.Sub(p.at) > 30*time.Second:
+		case p.name != "" && inCache[p.name], now.Sub(p.at) > pendingTTL:
 			delete(w.created, key)
 		case p.name == "":
 			mine[key] = true // create in flight
@@ -144,8 +172,7 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 			mine[key] = true // created, not in the cache yet
 		}
 	}
-	for i := range list.Items {
-		obj := &list.Items[i]
+	for _, obj := range items {
 		if _, gone := w.deleted[obj.Name]; gone {
 			continue // deleted by us, the cache has not seen it yet
 		}
@@ -154,7 +181,7 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 		if obj.Labels[LabelNode] != w.Node {
 			// Another node's object for a Service we announce, from a node
 			// that owns none of its IPs any more (it died or lost it).
-			if wanted && !slices.Contains(spec.Owners, obj.Labels[LabelNode]) {
+			if wanted && spec.Owners != nil && !slices.Contains(spec.Owners, obj.Labels[LabelNode]) {
 				ops = append(ops, w.deleteOp(obj.Name))
 				w.deleted[obj.Name] = now
 			}
@@ -166,9 +193,14 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 			continue
 		}
 		mine[key] = true
-		if !w.statusMatches(obj, spec) {
-			ops = append(ops, w.statusOp(obj.Name, key, spec))
+		if matches(w.kind, obj, w.Node, spec) {
+			delete(w.patched, obj.Name)
+			continue
 		}
+		if p, ok := w.patched[obj.Name]; ok && p.body == w.body(key, spec) && now.Sub(p.at) < 30*time.Second {
+			continue // already written; the cache has not caught up
+		}
+		ops = append(ops, w.statusOp(obj.Name, key, spec))
 	}
 	for key, spec := range want {
 		if mine[key] {
@@ -177,9 +209,16 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 		w.created[key] = pendingCreate{at: now}
 		ops = append(ops, w.createOp(key, spec))
 	}
+	for name, p := range w.patched {
+		if now.Sub(p.at) > 30*time.Second {
+			delete(w.patched, name)
+		} else if _, gone := w.deleted[name]; gone {
+			delete(w.patched, name)
+		}
+	}
 	inFlight := len(w.created) > 0 || len(w.deleted) > 0
 	w.mu.Unlock()
-	err := w.run(ctx, ops)
+	err = w.run(ctx, ops)
 	w.mu.Lock()
 	if inFlight {
 		// Check again once the cache had time to catch up with our writes.
@@ -221,20 +260,9 @@ func (w *StatusWriter) run(ctx context.Context, ops []func(context.Context) erro
 	return first
 }
 
-func (w *StatusWriter) statusMatches(obj *v1beta1.ServiceL2Status, spec StatusSpec) bool {
-	var have []string
-	for _, i := range obj.Status.Interfaces {
-		have = append(have, i.Name)
-	}
-	ns, name, _ := strings.Cut(spec.Service, "/")
-	return obj.Status.Node == w.Node && obj.Status.ServiceName == name &&
-		obj.Status.ServiceNamespace == ns && slices.Equal(have, spec.Interfaces)
-}
-
 func (w *StatusWriter) deleteOp(name string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		o := &v1beta1.ServiceL2Status{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: name}}
-		if err := w.Client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+		if err := w.Client.Delete(ctx, w.kind.object(w.Namespace, name)); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
 		return nil
@@ -244,13 +272,11 @@ func (w *StatusWriter) deleteOp(name string) func(context.Context) error {
 func (w *StatusWriter) createOp(key string, spec StatusSpec) func(context.Context) error {
 	return func(ctx context.Context) error {
 		ns, name, _ := strings.Cut(key, "/")
-		obj := &v1beta1.ServiceL2Status{ObjectMeta: metav1.ObjectMeta{
-			Namespace:    w.Namespace,
-			GenerateName: "l2-",
-			Labels:       map[string]string{LabelNode: w.Node, LabelServiceName: name, LabelServiceNamespace: ns},
-		}}
+		obj := w.kind.object(w.Namespace, "")
+		obj.SetGenerateName(w.kind.generateName())
+		obj.SetLabels(map[string]string{LabelNode: w.Node, LabelServiceName: name, LabelServiceNamespace: ns})
 		if w.Owner != nil {
-			obj.OwnerReferences = []metav1.OwnerReference{*w.Owner}
+			obj.SetOwnerReferences([]metav1.OwnerReference{*w.Owner})
 		}
 		if err := w.Client.Create(ctx, obj); err != nil {
 			w.mu.Lock()
@@ -260,42 +286,35 @@ func (w *StatusWriter) createOp(key string, spec StatusSpec) func(context.Contex
 		}
 		w.mu.Lock()
 		if p, ok := w.created[key]; ok && p.name == "" {
-			w.created[key] = pendingCreate{name: obj.Name, at: p.at}
+			w.created[key] = pendingCreate{name: obj.GetName(), at: p.at}
 		}
 		w.mu.Unlock()
-		return w.statusOp(obj.Name, key, spec)(ctx)
+		return w.statusOp(obj.GetName(), key, spec)(ctx)
 	}
+}
+
+// body is the merge patch that sets an object's status.
+func (w *StatusWriter) body(key string, spec StatusSpec) string {
+	ns, name, _ := strings.Cut(key, "/")
+	raw, _ := json.Marshal(map[string]any{"status": w.kind.status(w.Node, ns, name, spec)})
+	return string(raw)
 }
 
 // statusOp writes the status subresource (a create ignores status).
 func (w *StatusWriter) statusOp(objName, key string, spec StatusSpec) func(context.Context) error {
 	return func(ctx context.Context) error {
-		ns, name, _ := strings.Cut(key, "/")
-		st := v1beta1.MetalLBServiceL2Status{Node: w.Node, ServiceName: name, ServiceNamespace: ns}
-		for _, i := range spec.Interfaces {
-			st.Interfaces = append(st.Interfaces, v1beta1.InterfaceInfo{Name: i})
+		body := w.body(key, spec)
+		err := w.Client.Status().Patch(ctx, w.kind.object(w.Namespace, objName), client.RawPatch(types.MergePatchType, []byte(body)))
+		if apierrors.IsNotFound(err) {
+			return nil
 		}
-		if st.Interfaces == nil {
-			// A merge patch must clear interfaces explicitly.
-			raw, _ := json.Marshal(map[string]any{"status": map[string]any{
-				"node": st.Node, "serviceName": st.ServiceName, "serviceNamespace": st.ServiceNamespace, "interfaces": nil}})
-			return w.patch(ctx, objName, raw)
+		if err == nil {
+			w.mu.Lock()
+			w.patched[objName] = sentStatus{body: body, at: time.Now()}
+			w.mu.Unlock()
 		}
-		raw, err := json.Marshal(map[string]any{"status": st})
-		if err != nil {
-			return err
-		}
-		return w.patch(ctx, objName, raw)
+		return err
 	}
-}
-
-func (w *StatusWriter) patch(ctx context.Context, objName string, raw []byte) error {
-	o := &v1beta1.ServiceL2Status{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: objName}}
-	err := w.Client.Status().Patch(ctx, o, client.RawPatch(types.MergePatchType, raw))
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
 }
 
 // ownerRef returns a reference to the speaker Pod, or nil if it cannot be
