@@ -127,7 +127,10 @@ func Setup(mgr manager.Manager, o Options) error {
 		Watches(&corev1.Node{}, toSync, builder.WithPredicates(nodeChanged())).
 		Watches(&v1beta1.IPAddressPool{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
 		Watches(&v1beta1.L2Advertisement{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
-		WatchesRawSource(kicks(kick, changes))
+		WatchesRawSource(kicks(kick, changes)).
+		// Another speaker acting on a stale view may delete this node's
+		// status objects: the writer puts them back at once.
+		WatchesRawSource(source.Kind(mgr.GetCache(), client.Object(&v1beta1.ServiceL2Status{}), pokeOnDelete(status)))
 	if err := b.Complete(r); err != nil {
 		return err
 	}
@@ -168,6 +171,18 @@ func debounced(d time.Duration) handler.EventHandler {
 		},
 		GenericFunc: func(_ context.Context, _ event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			add(q)
+		},
+	}
+}
+
+// pokeOnDelete wakes a status writer when one of the objects it manages
+// may have been deleted by someone else.
+func pokeOnDelete(w *StatusWriter) handler.EventHandler {
+	return handler.Funcs{
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if e.Object.GetLabels()[LabelNode] == w.Node {
+				w.poke()
+			}
 		},
 	}
 }
