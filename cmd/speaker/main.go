@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/k8s/speaker"
 	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
@@ -121,10 +122,16 @@ func run() error {
 		HealthProbeBindAddress: healthAddr,
 		PprofBindAddress:       f.pprofAddr,
 		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
-			&v1beta1.IPAddressPool{}:   own,
-			&v1beta1.L2Advertisement{}: own,
-			&v1beta1.ServiceL2Status{}: own,
-			&corev1.Pod{}:              own,
+			&v1beta1.IPAddressPool{}:    own,
+			&v1beta1.L2Advertisement{}:  own,
+			&v1beta1.ServiceL2Status{}:  own,
+			&v1beta1.ServiceBGPStatus{}: own,
+			&v1beta1.BGPAdvertisement{}: own,
+			&v1beta2.BGPPeer{}:          own,
+			&v1beta1.BFDProfile{}:       own,
+			&v1beta1.Community{}:        own,
+			&corev1.Secret{}:            own,
+			&corev1.Pod{}:               own,
 		}},
 	})
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/api/v1beta2"
+	"github.com/ferrolb/ferrolb/internal/bgp"
 	"github.com/ferrolb/ferrolb/internal/core/config"
 	"github.com/ferrolb/ferrolb/internal/core/plan"
 	"github.com/ferrolb/ferrolb/internal/k8s/snapshot"
@@ -49,6 +51,9 @@ type Reconciler struct {
 	Members         Membership
 	Announcer       Announcer
 	Status          *StatusWriter
+	// BGP runs the node's BGP sessions; nil leaves BGP mode off.
+	BGP       bgp.Backend
+	BGPStatus *StatusWriter
 	Events          record.EventRecorder
 	Metrics         *metrics.Speaker
 	Config          ConfigRecorder
@@ -67,6 +72,9 @@ type Reconciler struct {
 	announced map[string]bool // Service keys announced from this node
 	series    map[metrics.Announcement]bool
 	failed    map[netip.Addr]bool
+
+	bgpAnnounced map[string]bool
+	bgpSeries    map[metrics.Announcement]bool
 }
 
 // ConfigRecorder receives the configuration state for metrics.
@@ -117,6 +125,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (res re
 		r.current[ip] = true
 	}
 	r.publish(result, desired, statuses, svcs)
+	if r.BGP != nil {
+		if err := r.applyBGP(in, svcs); err != nil {
+			r.Log.Error("cannot apply BGP state", "error", err)
+		}
+	}
 	if held {
 		return reconcile.Result{RequeueAfter: r.holdUntil.Sub(now)}, nil
 	}
@@ -128,6 +141,11 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 	in := plan.Input{Node: r.Node, IgnoreExcludeLB: r.IgnoreExcludeLB}
 	var pools v1beta1.IPAddressPoolList
 	var ads v1beta1.L2AdvertisementList
+	var bgpAds v1beta1.BGPAdvertisementList
+	var peers v1beta2.BGPPeerList
+	var bfds v1beta1.BFDProfileList
+	var comms v1beta1.CommunityList
+	var secrets corev1.SecretList
 	var nodes corev1.NodeList
 	var svcs corev1.ServiceList
 	var eps discoveryv1.EndpointSliceList
@@ -137,6 +155,11 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 	}{
 		{&pools, []client.ListOption{client.InNamespace(r.Namespace)}},
 		{&ads, []client.ListOption{client.InNamespace(r.Namespace)}},
+		{&bgpAds, []client.ListOption{client.InNamespace(r.Namespace)}},
+		{&peers, []client.ListOption{client.InNamespace(r.Namespace)}},
+		{&bfds, []client.ListOption{client.InNamespace(r.Namespace)}},
+		{&comms, []client.ListOption{client.InNamespace(r.Namespace)}},
+		{&secrets, []client.ListOption{client.InNamespace(r.Namespace)}},
 		{&nodes, nil},
 		{&svcs, nil},
 		{&eps, nil},
@@ -148,7 +171,16 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 			return in, nil, fmt.Errorf("listing %T: %w", l.list, err)
 		}
 	}
-	objs := snapshot.Objects{Pools: pools.Items, L2Advertisements: ads.Items, Nodes: nodes.Items}
+	objs := snapshot.Objects{
+		Pools:             pools.Items,
+		L2Advertisements:  ads.Items,
+		BGPAdvertisements: bgpAds.Items,
+		BGPPeers:          peers.Items,
+		BFDProfiles:       bfds.Items,
+		Communities:       comms.Items,
+		Secrets:           secrets.Items,
+		Nodes:             nodes.Items,
+	}
 	cfg, used, errs := config.Resolve(snapshot.Build(objs), r.lastGood)
 	for _, e := range errs {
 		r.Log.Error("invalid configuration", "kind", e.Kind, "name", e.Name, "field", e.Field, "error", e.Message)

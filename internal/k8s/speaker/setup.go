@@ -23,6 +23,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/api/v1beta2"
+	"github.com/ferrolb/ferrolb/internal/bgp/gobgp"
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
 	"github.com/ferrolb/ferrolb/internal/membership"
 	"github.com/ferrolb/ferrolb/internal/metrics"
@@ -75,6 +77,8 @@ func Setup(mgr manager.Manager, o Options) error {
 		return err
 	}
 	status := NewStatusWriter(mgr.GetClient(), o.Namespace, o.Node, o.Log)
+	bgpStatus := NewBGPStatusWriter(mgr.GetClient(), o.Namespace, o.Node, o.Log)
+	backend := gobgp.New(gobgp.Options{NodeName: o.Node, Logger: o.Log, Recorder: metrics.NewBGP(o.Registry)})
 	r := &Reconciler{
 		Client:          mgr.GetClient(),
 		Namespace:       o.Namespace,
@@ -83,6 +87,8 @@ func Setup(mgr manager.Manager, o Options) error {
 		IgnoreExcludeLB: o.IgnoreExcludeLB,
 		Announcer:       ann,
 		Status:          status,
+		BGP:             backend,
+		BGPStatus:       bgpStatus,
 		Events:          o.Events,
 		Metrics:         m,
 		Config:          k8sMetrics,
@@ -96,8 +102,12 @@ func Setup(mgr manager.Manager, o Options) error {
 	for _, run := range []manager.Runnable{
 		always(ann.Run),
 		always(status.Start),
+		always(bgpStatus.Start),
+		always(backend.Run),
 		always(func(ctx context.Context) error {
-			status.Owner = ownerRef(ctx, mgr.GetAPIReader(), o.Namespace, o.PodName)
+			owner := ownerRef(ctx, mgr.GetAPIReader(), o.Namespace, o.PodName)
+			status.SetOwner(owner)
+			bgpStatus.SetOwner(owner)
 			<-ctx.Done()
 			return nil
 		}),
@@ -127,10 +137,16 @@ func Setup(mgr manager.Manager, o Options) error {
 		Watches(&corev1.Node{}, toSync, builder.WithPredicates(nodeChanged())).
 		Watches(&v1beta1.IPAddressPool{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
 		Watches(&v1beta1.L2Advertisement{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
+		Watches(&v1beta1.BGPAdvertisement{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
+		Watches(&v1beta2.BGPPeer{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
+		Watches(&v1beta1.BFDProfile{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
+		Watches(&v1beta1.Community{}, toSync, builder.WithPredicates(inNS, predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Secret{}, toSync, builder.WithPredicates(inNS)).
 		WatchesRawSource(kicks(kick, changes)).
 		// Another speaker acting on a stale view may delete this node's
 		// status objects: the writer puts them back at once.
-		WatchesRawSource(source.Kind(mgr.GetCache(), client.Object(&v1beta1.ServiceL2Status{}), pokeOnDelete(status)))
+		WatchesRawSource(source.Kind(mgr.GetCache(), client.Object(&v1beta1.ServiceL2Status{}), pokeOnDelete(status))).
+		WatchesRawSource(source.Kind(mgr.GetCache(), client.Object(&v1beta1.ServiceBGPStatus{}), pokeOnDelete(bgpStatus)))
 	if err := b.Complete(r); err != nil {
 		return err
 	}

@@ -80,6 +80,13 @@ type pendingCreate struct {
 	at   time.Time
 }
 
+// SetOwner sets the owner reference of objects created from now on.
+func (w *StatusWriter) SetOwner(o *metav1.OwnerReference) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.Owner = o
+}
+
 // NewStatusWriter returns a writer of ServiceL2Status objects; run it with
 // Start.
 func NewStatusWriter(c client.Client, namespace, node string, log *slog.Logger) *StatusWriter {
@@ -274,8 +281,11 @@ func (w *StatusWriter) createOp(key string, spec StatusSpec) func(context.Contex
 		obj := w.kind.object(w.Namespace, "")
 		obj.SetGenerateName(w.kind.generateName())
 		obj.SetLabels(map[string]string{LabelNode: w.Node, LabelServiceName: name, LabelServiceNamespace: ns})
-		if w.Owner != nil {
-			obj.SetOwnerReferences([]metav1.OwnerReference{*w.Owner})
+		w.mu.Lock()
+		owner := w.Owner
+		w.mu.Unlock()
+		if owner != nil {
+			obj.SetOwnerReferences([]metav1.OwnerReference{*owner})
 		}
 		if err := w.Client.Create(ctx, obj); err != nil {
 			w.mu.Lock()
