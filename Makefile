@@ -26,7 +26,7 @@ vet:
 # The whole suite: generated files up to date, vet, unit and integration
 # tests against a real API server.
 test: deps verify-generated vet k8s-bins
-	FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) test -count=1 -timeout 30m ./...
+	FERROLB_REQUIRE_LAB=1 FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) test -count=1 -timeout 40m ./...
 
 # Pure-core tests only (no API server).
 unit:
