@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -93,7 +94,9 @@ func startLab() (*lab.Lab, error) {
 	return l, nil
 }
 
-// discardLab tears the shared lab down, keeping its files if asked.
+// discardLab tears the shared lab down, keeping its files if asked. Kept
+// files are moved out of the lab's own directory, which the next lab
+// started on this machine would otherwise remove as a crashed run's.
 func discardLab(keep bool) {
 	l := shared.lab
 	shared.lab = nil
@@ -101,11 +104,15 @@ func discardLab(keep bool) {
 		fmt.Fprintf(os.Stderr, "l2 e2e: tearing the lab down: %v\n", err)
 		keep = true
 	}
-	if keep {
-		fmt.Fprintf(os.Stderr, "l2 e2e: lab files kept in %s\n", l.Dir)
-	} else {
+	if !keep {
 		_ = os.RemoveAll(l.Dir)
+		return
 	}
+	dir := filepath.Join(filepath.Dir(l.Dir), "l2-e2e-"+filepath.Base(l.Dir))
+	if err := os.Rename(l.Dir, dir); err != nil {
+		dir = l.Dir
+	}
+	fmt.Fprintf(os.Stderr, "l2 e2e: lab files (logs, kubeconfigs) kept in %s\n", dir)
 }
 
 // env is one test's view of the shared lab: a namespace of its own for
@@ -169,7 +176,7 @@ func (e *env) cleanup() {
 		if e.l.Controller != nil {
 			t.Logf("--- controller (%s) ends with:\n%s", e.l.Controller.Log, e.l.Controller.Tail(20))
 		}
-		t.Logf("lab files in %s", e.l.Dir)
+		t.Logf("the lab's files are kept; where is printed when the lab is torn down")
 	}
 	if err := e.reset(); err != nil {
 		t.Errorf("resetting the lab (it is discarded): %v", err)

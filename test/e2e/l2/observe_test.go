@@ -23,15 +23,24 @@ import (
 // speaker the test did not stop has exited.
 func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, string)) {
 	e.t.Helper()
+	if ok, state := e.poll(timeout, what, cond); !ok {
+		e.t.Fatalf("timed out after %v waiting for %s; last state: %s", timeout, what, state)
+	}
+}
+
+// poll is eventually without the verdict: it reports whether cond came
+// to hold within timeout, and cond's last state.
+func (e *env) poll(timeout time.Duration, what string, cond func() (bool, string)) (bool, string) {
+	e.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		e.checkSpeakers(what)
 		ok, state := cond()
 		if ok {
-			return
+			return true, state
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out after %v waiting for %s; last state: %s", timeout, what, state)
+			return false, state
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -214,8 +223,25 @@ func describeStatuses(list []v1beta1.ServiceL2Status) string {
 // and naming node (any node when node is ""), and returns it.
 func (e *env) waitStatus(svc *corev1.Service, node string, timeout time.Duration) v1beta1.ServiceL2Status {
 	e.t.Helper()
+	st, ok, state := e.pollStatus(svc, node, timeout)
+	if !ok {
+		e.t.Fatalf("timed out after %v waiting for one ServiceL2Status of %s naming %q; last state: %s", timeout, svc.Name, node, state)
+	}
+	return st
+}
+
+// checkStatus is waitStatus that lets the test go on if it fails.
+func (e *env) checkStatus(svc *corev1.Service, node string, timeout time.Duration) {
+	e.t.Helper()
+	if _, ok, state := e.pollStatus(svc, node, timeout); !ok {
+		e.t.Errorf("no single ServiceL2Status of %s naming %q after %v; last state: %s", svc.Name, node, timeout, state)
+	}
+}
+
+func (e *env) pollStatus(svc *corev1.Service, node string, timeout time.Duration) (v1beta1.ServiceL2Status, bool, string) {
+	e.t.Helper()
 	var got v1beta1.ServiceL2Status
-	e.eventually(timeout, fmt.Sprintf("one ServiceL2Status of %s naming %q", svc.Name, node), func() (bool, string) {
+	ok, state := e.poll(timeout, "the ServiceL2Status of "+svc.Name, func() (bool, string) {
 		list, err := e.statuses(svc)
 		if err != nil {
 			return false, err.Error()
@@ -230,7 +256,7 @@ func (e *env) waitStatus(svc *corev1.Service, node string, timeout time.Duration
 			(node == "" || s.Status.Node == node)
 		return ok, describeStatuses(list)
 	})
-	return got
+	return got, ok, state
 }
 
 // waitNoStatus waits until svc has no ServiceL2Status.
@@ -246,14 +272,14 @@ func (e *env) waitNoStatus(svc *corev1.Service, timeout time.Duration) {
 }
 
 // waitServed waits until the client sees svc's IP ip announced by owner
-// (any single node when ""), the ServiceL2Status names that node, and
-// HTTP to ip on the Service's port reaches backend (any when ""). It
-// returns the owner.
+// (any single node when ""), HTTP to ip on the Service's port reaches
+// backend (any when ""), and the ServiceL2Status names the owner (a
+// missing one fails the test but lets it go on). It returns the owner.
 func (e *env) waitServed(svc *corev1.Service, ip, owner, backend string) string {
 	e.t.Helper()
 	got := e.waitAnswer(ip, owner, 15*time.Second)
-	e.waitStatus(svc, got, 15*time.Second)
 	e.waitHTTP(ip, int(svc.Spec.Ports[0].Port), backend, 15*time.Second)
+	e.checkStatus(svc, got, 15*time.Second)
 	// The answer did not move meanwhile.
 	e.stillAnswered(ip, got, 1)
 	return got
@@ -319,8 +345,9 @@ func (e *env) announced(node string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !strings.Contains(out, "# TYPE metallb_speaker_announced gauge") {
-		return nil, fmt.Errorf("no metallb_speaker_announced in %d bytes of metrics from %s", len(out), node)
+	// A vector without series is not listed at all; this gauge always is.
+	if !strings.Contains(out, "# TYPE metallb_k8s_client_config_loaded_bool gauge") {
+		return nil, fmt.Errorf("not the speaker's metrics (%d bytes) from %s", len(out), node)
 	}
 	var series []string
 	for _, line := range strings.Split(out, "\n") {

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ferrolb/ferrolb/internal/l2/wire"
+)
+
+func TestPoolIP(t *testing.T) {
+	for _, tc := range []struct {
+		i    int
+		want string
+	}{
+		{0, "198.19.0.1"},
+		{254, "198.19.0.255"},
+		{255, "198.19.1.0"},
+		{999, "198.19.3.232"},
+		{maxServices - 1, "198.19.253.232"},
+	} {
+		if got := poolIP(tc.i).String(); got != tc.want {
+			t.Errorf("poolIP(%d) = %s; want %s", tc.i, got, tc.want)
+		}
+	}
+	// The probe's address stays outside the largest pool.
+	if last := poolIP(maxServices - 1); !last.Less(netip.MustParseAddr(probeIP)) {
+		t.Errorf("the largest pool ends at %s, past the probe %s", last, probeIP)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{[]time.Duration{3}, 3},
+		{[]time.Duration{5, 1, 3}, 3},
+		{[]time.Duration{4, 1, 3, 2}, 2}, // (2+3)/2 in integer nanoseconds
+		{[]time.Duration{10, 20}, 15},
+	} {
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v; want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{7: "7", 999: "999", 1000: "1,000", 65000: "65,000", 1234567: "1,234,567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q; want %q", n, got, want)
+		}
+	}
+}
+
+func TestCPUSummary(t *testing.T) {
+	before := cpuSample{
+		10: {name: "kube-apiserver", ticks: 100},
+		11: {name: "speaker", ticks: 50},
+		12: {name: "speaker", ticks: 50},
+		13: {name: "etcd", ticks: 7},
+	}
+	after := cpuSample{
+		10: {name: "kube-apiserver", ticks: 350}, // +2.5 s
+		11: {name: "speaker", ticks: 150},        // +1.0 s
+		12: {name: "speaker", ticks: 250},        // +2.0 s
+		13: {name: "etcd", ticks: 7},             // idle: left out
+		14: {name: "controller", ticks: 30},      // started meanwhile: +0.3 s
+	}
+	got := cpuSummary(before, after)
+	// Speakers listed in PID order is not guaranteed: accept either.
+	want1 := "speaker ×2 3.0 s (1.0, 2.0), kube-apiserver 2.5 s, controller 0.3 s"
+	want2 := "speaker ×2 3.0 s (2.0, 1.0), kube-apiserver 2.5 s, controller 0.3 s"
+	if got != want1 && got != want2 {
+		t.Errorf("cpuSummary = %q; want %q", got, want1)
+	}
+}
+
+func TestPromLabel(t *testing.T) {
+	set := `code="201",component="apiserver",resource="services",subresource="status",verb="PATCH"`
+	for name, want := range map[string]string{"verb": "PATCH", "resource": "services", "subresource": "status", "code": "201", "group": ""} {
+		if got := promLabel(set, name); got != want {
+			t.Errorf("promLabel(%q) = %q; want %q", name, got, want)
+		}
+	}
+}
+
+func TestARPEventKinds(t *testing.T) {
+	ip := netip.MustParseAddr("203.0.113.10")
+	node := wire.MAC{0x02, 0xfe, 198, 51, 100, 11}
+	client := wire.MAC{0x02, 0xfe, 198, 51, 100, 100}
+	for _, tc := range []struct {
+		name             string
+		arp              wire.ARP
+		gratuitous, mine bool
+	}{
+		{"reply to the prober", wire.ARP{Op: wire.ARPReply, SenderMAC: node, SenderIP: ip, TargetMAC: proberMAC, TargetIP: proberIP}, false, true},
+		{"reply to the client kernel", wire.ARP{Op: wire.ARPReply, SenderMAC: node, SenderIP: ip, TargetMAC: client, TargetIP: netip.MustParseAddr("198.51.100.100")}, false, false},
+		{"announcement", wire.ARP{Op: wire.ARPRequest, SenderMAC: node, SenderIP: ip, TargetIP: ip}, true, false},
+		{"gratuitous reply", wire.ARP{Op: wire.ARPReply, SenderMAC: node, SenderIP: ip, TargetMAC: node, TargetIP: ip}, true, false},
+		{"the prober's own request", wire.ARP{Op: wire.ARPRequest, SenderMAC: proberMAC, SenderIP: proberIP, TargetIP: ip}, false, false},
+	} {
+		e := arpEvent{arp: tc.arp}
+		got := []bool{e.gratuitous(), e.probeReply()}
+		if diff := cmp.Diff([]bool{tc.gratuitous, tc.mine}, got); diff != "" {
+			t.Errorf("%s: [gratuitous, probeReply] (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
