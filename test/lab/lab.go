@@ -347,6 +347,9 @@ func (l *Lab) close() error {
 		if err := os.RemoveAll(l.Dir); err != nil {
 			errs = append(errs, fmt.Errorf("lab: %w", err))
 		}
+	} else if l.Dir != "" {
+		// Kept on purpose (logs of a failed run): CleanupStale leaves it.
+		_ = os.WriteFile(filepath.Join(l.Dir, keepMarker), nil, 0o644)
 	}
 	return errors.Join(errs...)
 }

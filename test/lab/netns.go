@@ -198,6 +198,10 @@ func Cleanup(prefix string) ([]string, error) {
 	return deleted, nil
 }
 
+// keepMarker marks a run directory kept on purpose (KeepDir, or the logs of
+// a failed test): CleanupStale does not remove it.
+const keepMarker = "KEEP"
+
 // prefixPattern matches the run prefixes newPrefix makes: "flab-<pid>-<hex>".
 var prefixPattern = regexp.MustCompile(`^(flab-([0-9]+)-[0-9a-f]{4})(-|$)`)
 
@@ -214,6 +218,7 @@ func newPrefix() string {
 // longer exists. Runs still alive are never touched. It returns what it
 // removed.
 func CleanupStale() ([]string, error) {
+	killStaleRouterDaemons()
 	var removed []string
 	stale := func(name string) bool {
 		m := prefixPattern.FindStringSubmatch(name)
@@ -238,6 +243,9 @@ func CleanupStale() ([]string, error) {
 	}
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "flab-*"))
 	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, keepMarker)); err == nil {
+			continue // kept on purpose
+		}
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() && stale(filepath.Base(d)) {
 			if err := os.RemoveAll(d); err != nil {
 				return removed, fmt.Errorf("lab: %w", err)

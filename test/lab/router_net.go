@@ -273,47 +273,44 @@ func nexthopGateways(ctx context.Context, ns string, id int) ([]string, error) {
 	return gws, nil
 }
 
-// staleDaemons are the router daemons that drop root (FRR's run as user
-// frr), which clears their parent-death signal: if a lab's process dies
-// without Close, they outlive it.
-var staleDaemons = []string{"zebra", "bgpd", "bfdd"}
-
-// killStaleRouterDaemons ends router daemons left by crashed runs: those
-// whose command line names a run directory (<tmp>/flab-<pid>-<hex>/...)
-// whose owning process is gone. Daemons of live runs are never touched.
+// killStaleRouterDaemons ends router daemons left by crashed runs. FRR's
+// daemons drop root, which clears their parent-death signal, so if a lab's
+// process dies without Close they outlive it. Every daemon writes a PID
+// file into its run's directory (<tmp>/flab-<pid>-<hex>/routers/<name>/);
+// for runs whose owning process is gone, each recorded PID is killed — by
+// PID, from our own records, and only if that process still names the
+// run's directory on its command line (so a reused PID is never hit).
+// Daemons of live runs are never touched.
 func killStaleRouterDaemons() {
-	entries, err := os.ReadDir("/proc")
+	tmp := filepath.Clean(os.TempDir())
+	runs, err := os.ReadDir(tmp)
 	if err != nil {
 		return
 	}
-	tmp := filepath.Clean(os.TempDir()) + "/"
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+	for _, run := range runs {
+		m := prefixPattern.FindStringSubmatch(run.Name())
+		if m == nil || !run.IsDir() {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || len(b) == 0 {
-			continue
+		if _, err := os.Stat(filepath.Join("/proc", m[2])); !os.IsNotExist(err) {
+			continue // the run's owner is alive
 		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if !slices.Contains(staleDaemons, filepath.Base(args[0])) {
-			continue
-		}
-		for _, a := range args[1:] {
-			rest, ok := strings.CutPrefix(a, tmp)
-			if !ok {
+		dir := filepath.Join(tmp, run.Name())
+		pidFiles, _ := filepath.Glob(filepath.Join(dir, "routers", "*", "*.pid"))
+		for _, pf := range pidFiles {
+			b, err := os.ReadFile(pf)
+			if err != nil {
 				continue
 			}
-			run, _, _ := strings.Cut(rest, "/")
-			m := prefixPattern.FindStringSubmatch(run)
-			if m == nil {
+			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil || pid <= 1 {
 				continue
 			}
-			if _, err := os.Stat(filepath.Join("/proc", m[2])); os.IsNotExist(err) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
+			cmd, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+			if err != nil || !strings.Contains(string(cmd), dir+"/") {
+				continue
 			}
-			break
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
 }
