@@ -104,6 +104,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		always(status.Start),
 		always(bgpStatus.Start),
 		always(backend.Run),
+		&sessionWatcher{reader: mgr.GetClient(), backend: backend, events: o.Events, log: o.Log, namespace: o.Namespace, node: o.Node},
 		always(func(ctx context.Context) error {
 			owner := ownerRef(ctx, mgr.GetAPIReader(), o.Namespace, o.PodName)
 			status.SetOwner(owner)
