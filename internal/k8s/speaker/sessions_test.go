@@ -1,0 +1,58 @@
+package speaker
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrolb/ferrolb/internal/bgp"
+)
+
+type statusBackend struct {
+	bgp.Backend
+	st []bgp.PeerStatus
+}
+
+func (b *statusBackend) Status() []bgp.PeerStatus { return b.st }
+
+type notFoundReader struct{ client.Reader }
+
+func (notFoundReader) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	return apierrors.NewNotFound(schema.GroupResource{}, "")
+}
+
+func TestSessionWatcherEventsPerTransition(t *testing.T) {
+	be := &statusBackend{}
+	rec := record.NewFakeRecorder(20)
+	w := &sessionWatcher{reader: notFoundReader{}, backend: be, events: rec, log: slog.New(slog.DiscardHandler),
+		namespace: "metallb-system", node: "n1", last: map[string]sessionView{}}
+	steps := []struct {
+		st   bgp.PeerStatus
+		want string // event prefix, "" = none
+	}{
+		{bgp.PeerStatus{Name: "r", Peer: "192.0.2.1:179", State: bgp.StateActive, LastError: "connection refused"}, "Warning BGPSessionDown"},
+		{bgp.PeerStatus{Name: "r", Peer: "192.0.2.1:179", State: bgp.StateActive, LastError: "connection refused"}, ""},
+		{bgp.PeerStatus{Name: "r", Peer: "192.0.2.1:179", State: bgp.StateActive, LastError: "bad password"}, "Warning BGPSessionDown"},
+		{bgp.PeerStatus{Name: "r", Peer: "192.0.2.1:179", State: bgp.StateEstablished}, "Normal BGPSessionUp"},
+		{bgp.PeerStatus{Name: "r", Peer: "192.0.2.1:179", State: bgp.StateEstablished}, ""},
+		{bgp.PeerStatus{Name: "r", Peer: "192.0.2.1:179", State: bgp.StateIdle, LastError: "hold timer expired"}, "Warning BGPSessionDown"},
+	}
+	for i, s := range steps {
+		be.st = []bgp.PeerStatus{s.st}
+		w.check()
+		var got string
+		select {
+		case got = <-rec.Events:
+		default:
+		}
+		if (s.want == "") != (got == "") || !strings.HasPrefix(got, s.want) {
+			t.Errorf("step %d: event %q, want prefix %q", i, got, s.want)
+		}
+	}
+}
