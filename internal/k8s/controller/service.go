@@ -32,6 +32,9 @@ type ServiceReconciler struct {
 	Log      *slog.Logger
 	Requeue  *Requeuer
 	Recorder Recorder
+	// Wrote, if set, is called after each Service write (it holds events
+	// back during bursts).
+	Wrote func()
 }
 
 var _ reconcile.Reconciler = (*ServiceReconciler)(nil)
@@ -68,6 +71,9 @@ func (r *ServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	if patch != nil {
 		for _, k := range assign.DeprecatedAnnotations(in) {
 			r.Events.Event(&svc, corev1.EventTypeWarning, assign.EventDeprecatedAnnotation, "Service uses deprecated annotation "+k)
+		}
+		if r.Wrote != nil {
+			r.Wrote()
 		}
 		if err := r.Client.Status().Patch(ctx, &svc, client.RawPatch(types.StrategicMergePatchType, patch)); err != nil {
 			if apierrors.IsNotFound(err) {

@@ -46,6 +46,7 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 	if o.Events == nil {
 		o.Events = mgr.GetEventRecorderFor("metallb-controller")
 	}
+	svcEvents := newDeferredEvents(o.Events)
 	engine := assign.NewEngine(o.LBClass)
 	requeue := &Requeuer{}
 	k8sMetrics := metrics.NewK8sClient(o.Registry)
@@ -59,7 +60,8 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 	svc := &ServiceReconciler{
 		Client:   mgr.GetClient(),
 		Engine:   engine,
-		Events:   o.Events,
+		Events:   svcEvents,
+		Wrote:    svcEvents.Wrote,
 		Log:      o.Log,
 		Requeue:  requeue,
 		Recorder: k8sMetrics,
@@ -103,6 +105,9 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 		return nil, err
 	}
 	if err := mgr.Add(usage); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(svcEvents); err != nil {
 		return nil, err
 	}
 	return engine, nil
