@@ -35,10 +35,12 @@ unit:
 # Benchmarks, printed as tables: the allocator (Go benchmarks) and the
 # controller's throughput and memory against the real API server
 # (hack/bench), then layer 2 failover, scale and speaker memory in the lab
-# (hack/benchl2).
+# (hack/benchl2), then BGP convergence, scale, BFD failover and speaker
+# memory against FRR in the lab (hack/benchbgp).
 bench: deps k8s-bins build
 	FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) run ./hack/bench
 	FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) run ./hack/benchl2
+	FERROLB_K8S_BIN_DIR="$$(hack/build-k8s.sh)" $(GO) run ./hack/benchbgp
 
 # A local cluster in network namespaces: API server, controller, speakers,
 # kube-proxy, backends; an example pool and Services, and a client's curl.
