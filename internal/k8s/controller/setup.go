@@ -19,6 +19,7 @@ import (
 	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/core/assign"
 	"github.com/ferrolb/ferrolb/internal/core/ipam"
+	"github.com/ferrolb/ferrolb/internal/k8s/eventq"
 	"github.com/ferrolb/ferrolb/internal/metrics"
 )
 
@@ -46,7 +47,7 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 	if o.Events == nil {
 		o.Events = mgr.GetEventRecorderFor("metallb-controller")
 	}
-	svcEvents := newDeferredEvents(o.Events)
+	svcEvents := eventq.NewDeferred(o.Events)
 	engine := assign.NewEngine(o.LBClass)
 	requeue := &Requeuer{}
 	k8sMetrics := metrics.NewK8sClient(o.Registry)

@@ -64,6 +64,9 @@ type Reconciler struct {
 	// always immediate.
 	HoldDown time.Duration
 	Now      func() time.Time
+	// Pass, if set, is called at every pass (it holds events back during
+	// bursts).
+	Pass func()
 
 	lastGood  *config.Snapshot
 	holdUntil time.Time
@@ -93,6 +96,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (res re
 		}
 	}()
 	now := r.Now()
+	if r.Pass != nil {
+		r.Pass()
+	}
 	if r.current == nil {
 		r.current = map[netip.Addr]bool{}
 		r.holdUntil = now.Add(r.HoldDown)

@@ -25,6 +25,7 @@ import (
 	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/bgp/gobgp"
+	"github.com/ferrolb/ferrolb/internal/k8s/eventq"
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
 	"github.com/ferrolb/ferrolb/internal/membership"
 	"github.com/ferrolb/ferrolb/internal/metrics"
@@ -59,6 +60,13 @@ func Setup(mgr manager.Manager, o Options) error {
 	if o.Events == nil {
 		o.Events = mgr.GetEventRecorderFor("metallb-speaker")
 	}
+	// Events wait while passes run back to back (a burst of Services):
+	// announcements and status objects first.
+	events := eventq.NewDeferred(o.Events)
+	if err := mgr.Add(events); err != nil {
+		return err
+	}
+	o.Events = events
 	m := metrics.NewSpeaker(o.Registry)
 	k8sMetrics := metrics.NewK8sClient(o.Registry)
 	kick := make(chan struct{}, 1)
@@ -95,6 +103,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		Log:             o.Log,
 		HoldDown:        o.HoldDown,
 		Now:             time.Now,
+		Pass:            events.Wrote,
 	}
 	if o.Members != nil {
 		r.Members = o.Members

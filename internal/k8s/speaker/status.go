@@ -51,9 +51,16 @@ type StatusWriter struct {
 	Log     *slog.Logger
 	Workers int
 
-	mu   sync.Mutex
-	want map[string]StatusSpec
-	kick chan struct{}
+	// Quiet and MaxDelay coalesce changes: the writer waits until Set has
+	// not been called for Quiet (at most MaxDelay after the first change),
+	// so a burst of Services is announced first and its status objects are
+	// written after, without competing with the burst for the API server.
+	Quiet, MaxDelay time.Duration
+
+	mu      sync.Mutex
+	want    map[string]StatusSpec
+	kick    chan struct{}
+	changed chan struct{}
 	// Our own writes the cache may not show yet: objects created (by
 	// Service key) and deleted (by name).
 	created map[string]pendingCreate
@@ -100,7 +107,8 @@ func NewBGPStatusWriter(c client.Client, namespace, node string, log *slog.Logge
 
 func newStatusWriter(k statusKind, c client.Client, namespace, node string, log *slog.Logger) *StatusWriter {
 	return &StatusWriter{kind: k, Client: c, Namespace: namespace, Node: node, Log: log, Workers: 8,
-		kick: make(chan struct{}, 1), created: map[string]pendingCreate{}, deleted: map[string]time.Time{}, patched: map[string]sentStatus{}}
+		Quiet: 300 * time.Millisecond, MaxDelay: 10 * time.Second,
+		kick: make(chan struct{}, 1), changed: make(chan struct{}, 1), created: map[string]pendingCreate{}, deleted: map[string]time.Time{}, patched: map[string]sentStatus{}}
 }
 
 // Set replaces the desired objects.
@@ -109,7 +117,7 @@ func (w *StatusWriter) Set(want map[string]StatusSpec) {
 	w.want = want
 	w.mu.Unlock()
 	select {
-	case w.kick <- struct{}{}:
+	case w.changed <- struct{}{}:
 	default:
 	}
 }
@@ -125,6 +133,10 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 			return nil
 		case <-w.kick:
 		case <-tick.C:
+		case <-w.changed:
+			if !w.settle(ctx) {
+				return nil
+			}
 		}
 		w.mu.Lock()
 		want := w.want
@@ -135,6 +147,30 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 		if err := w.sync(ctx, want); err != nil && ctx.Err() == nil {
 			w.Log.Warn("cannot sync service status objects", "kind", w.kind.name(), "error", err)
 			time.AfterFunc(time.Second, w.poke)
+		}
+	}
+}
+
+// settle waits until Set has been quiet for Quiet, or MaxDelay passed. It
+// reports false when ctx ended.
+func (w *StatusWriter) settle(ctx context.Context) bool {
+	if w.Quiet <= 0 {
+		return true
+	}
+	quiet := time.NewTimer(w.Quiet)
+	defer quiet.Stop()
+	limit := time.NewTimer(max(w.MaxDelay, w.Quiet))
+	defer limit.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-w.changed:
+			quiet.Reset(w.Quiet)
+		case <-quiet.C:
+			return true
+		case <-limit.C:
+			return true
 		}
 	}
 }

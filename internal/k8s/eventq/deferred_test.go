@@ -1,4 +1,4 @@
-package controller
+package eventq
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 func TestDeferredEventsNothingLostAndHeldBackWhileBusy(t *testing.T) {
 	rec := record.NewFakeRecorder(1000)
-	d := newDeferredEvents(rec)
+	d := NewDeferred(rec)
 	d.trickle = 20 * time.Millisecond
 	d.busyFor.Store(int64(time.Hour)) // busy for the whole first phase
 	d.Wrote()

@@ -1,4 +1,4 @@
-package controller
+package eventq
 
 import (
 	"context"
@@ -11,12 +11,12 @@ import (
 	"k8s.io/client-go/tools/record"
 )
 
-// deferredEvents puts Service events behind the Service writes: while
-// Services are being converged (a burst), events trickle out at a low rate
+// Deferred puts events behind the writes that matter: while the owner is
+// busy (a burst of Services being converged or announced), events trickle out at a low rate
 // so they do not compete with the status writes for the API server; once
 // the burst is over the backlog drains at full speed. Nothing is dropped.
 // The condition on each Service tells the same story immediately.
-type deferredEvents struct {
+type Deferred struct {
 	next record.EventRecorder
 	// busyFor is how long after the last Service write the controller
 	// counts as busy; trickle is the pace of events while busy.
@@ -26,29 +26,29 @@ type deferredEvents struct {
 
 	lastWrite atomic.Int64 // unix nanoseconds
 	mu        sync.Mutex
-	queue     []queuedEvent
+	queue     []queued
 	wake      chan struct{}
 }
 
-type queuedEvent struct {
+type queued struct {
 	obj                   runtime.Object
 	typ, reason, message string
 }
 
-func newDeferredEvents(next record.EventRecorder) *deferredEvents {
-	d := &deferredEvents{next: next, trickle: 50 * time.Millisecond, now: time.Now, wake: make(chan struct{}, 1)}
+func NewDeferred(next record.EventRecorder) *Deferred {
+	d := &Deferred{next: next, trickle: 50 * time.Millisecond, now: time.Now, wake: make(chan struct{}, 1)}
 	d.busyFor.Store(int64(250 * time.Millisecond))
 	return d
 }
 
-var _ record.EventRecorder = (*deferredEvents)(nil)
+var _ record.EventRecorder = (*Deferred)(nil)
 
-// Wrote records that a Service write just happened.
-func (d *deferredEvents) Wrote() { d.lastWrite.Store(d.now().UnixNano()) }
+// Wrote records activity: events are held back for a while after it.
+func (d *Deferred) Wrote() { d.lastWrite.Store(d.now().UnixNano()) }
 
-func (d *deferredEvents) Event(obj runtime.Object, typ, reason, message string) {
+func (d *Deferred) Event(obj runtime.Object, typ, reason, message string) {
 	d.mu.Lock()
-	d.queue = append(d.queue, queuedEvent{obj, typ, reason, message})
+	d.queue = append(d.queue, queued{obj, typ, reason, message})
 	d.mu.Unlock()
 	select {
 	case d.wake <- struct{}{}:
@@ -56,33 +56,33 @@ func (d *deferredEvents) Event(obj runtime.Object, typ, reason, message string) 
 	}
 }
 
-func (d *deferredEvents) Eventf(obj runtime.Object, typ, reason, format string, args ...any) {
+func (d *Deferred) Eventf(obj runtime.Object, typ, reason, format string, args ...any) {
 	d.Event(obj, typ, reason, fmt.Sprintf(format, args...))
 }
 
-func (d *deferredEvents) AnnotatedEventf(obj runtime.Object, _ map[string]string, typ, reason, format string, args ...any) {
+func (d *Deferred) AnnotatedEventf(obj runtime.Object, _ map[string]string, typ, reason, format string, args ...any) {
 	d.Event(obj, typ, reason, fmt.Sprintf(format, args...))
 }
 
-func (d *deferredEvents) busy() bool {
+func (d *Deferred) busy() bool {
 	return d.now().Sub(time.Unix(0, d.lastWrite.Load())) < time.Duration(d.busyFor.Load())
 }
 
 // pop takes the oldest queued event.
-func (d *deferredEvents) pop() (queuedEvent, bool) {
+func (d *Deferred) pop() (queued, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.queue) == 0 {
-		return queuedEvent{}, false
+		return queued{}, false
 	}
 	e := d.queue[0]
-	d.queue[0] = queuedEvent{}
+	d.queue[0] = queued{}
 	d.queue = d.queue[1:]
 	return e, true
 }
 
 // Start implements manager.Runnable. On stop it flushes what is queued.
-func (d *deferredEvents) Start(ctx context.Context) error {
+func (d *Deferred) Start(ctx context.Context) error {
 	for {
 		e, ok := d.pop()
 		if !ok {
@@ -105,7 +105,7 @@ func (d *deferredEvents) Start(ctx context.Context) error {
 	}
 }
 
-func (d *deferredEvents) flush() {
+func (d *Deferred) flush() {
 	for {
 		e, ok := d.pop()
 		if !ok {
