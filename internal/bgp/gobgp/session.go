@@ -297,12 +297,10 @@ func (s *session) refresh(ctx context.Context, now time.Time, desired int, rec b
 		}
 	}
 
-	if st.State != s.reported {
-		if st.State == bgp.StateEstablished || s.reported == bgp.StateEstablished {
-			rec.SessionUp(s.peer.ID(), st.State == bgp.StateEstablished)
-		}
-		s.reported = st.State
-	}
+	// The gauge exists from the first refresh on, also for a session that
+	// never comes up (alerts on session_up == 0 must see it).
+	rec.SessionUp(s.peer.ID(), st.State == bgp.StateEstablished)
+	s.reported = st.State
 	rec.Prefixes(s.peer.ID(), st.Announced, st.Pending)
 	return st
 }

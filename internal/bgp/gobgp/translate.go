@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/osrg/gobgp/v4/pkg/config/oc"
+
 	api "github.com/osrg/gobgp/v4/api"
 	"github.com/osrg/gobgp/v4/pkg/apiutil"
 	gbgp "github.com/osrg/gobgp/v4/pkg/packet/bgp"
@@ -46,6 +48,12 @@ func globalConfig(p *bgp.Peer, sp sessionParams) *api.Global {
 		Asn:        p.MyASN,
 		RouterId:   sp.routerID.String(),
 		ListenPort: -1,
+		// Only the unicast families we carry: left empty, GoBGP sets up
+		// tables for all ~37 families it knows (about 10 MB per peer).
+		Families: []uint32{
+			uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_IPV4_UNICAST]),
+			uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_IPV6_UNICAST]),
+		},
 	}
 }
 

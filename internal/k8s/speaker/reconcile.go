@@ -54,10 +54,10 @@ type Reconciler struct {
 	// BGP runs the node's BGP sessions; nil leaves BGP mode off.
 	BGP       bgp.Backend
 	BGPStatus *StatusWriter
-	Events          record.EventRecorder
-	Metrics         *metrics.Speaker
-	Config          ConfigRecorder
-	Log             *slog.Logger
+	Events    record.EventRecorder
+	Metrics   *metrics.Speaker
+	Config    ConfigRecorder
+	Log       *slog.Logger
 	// HoldDown delays taking over new IPs after start-up and after leaving
 	// isolation, so a returning node does not answer alongside the
 	// current owner before every speaker sees it alive. Releasing is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -176,14 +177,22 @@ func Setup(mgr manager.Manager, o Options) error {
 	return nil
 }
 
-// debounced enqueues the sync key after d for every object event.
+// debounced enqueues the sync key for every object event: at once when
+// the speaker has been quiet for d (a single change is applied without
+// delay), otherwise at the end of the current window, so a burst costs one
+// pass per d instead of one per object.
 func debounced(d time.Duration) handler.EventHandler {
+	var last atomic.Int64 // unix nanoseconds of the last window start
 	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		if d <= 0 {
-			q.Add(syncKey)
-			return
+		now := time.Now().UnixNano()
+		start := last.Load()
+		if d <= 0 || now-start >= int64(d) {
+			if last.CompareAndSwap(start, now) {
+				q.Add(syncKey)
+				return
+			}
 		}
-		q.AddAfter(syncKey, d)
+		q.AddAfter(syncKey, time.Duration(start+int64(d)-now))
 	}
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, _ event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {

@@ -43,7 +43,7 @@ func (l2Kind) want(s StatusSpec) []string {
 
 func (l2Kind) list(ctx context.Context, c client.Client, ns string) ([]statusObject, error) {
 	var list v1beta1.ServiceL2StatusList
-	if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+	if err := c.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	out := make([]statusObject, len(list.Items))
@@ -82,7 +82,7 @@ func (bgpKind) want(s StatusSpec) []string { return s.Peers }
 
 func (bgpKind) list(ctx context.Context, c client.Client, ns string) ([]statusObject, error) {
 	var list v1beta1.ServiceBGPStatusList
-	if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+	if err := c.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	out := make([]statusObject, len(list.Items))

@@ -1,46 +1,33 @@
 package bgp
 
 import (
-	"context"
 	"fmt"
-	"net/netip"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/ferrolb/ferrolb/internal/core/model"
 	"github.com/ferrolb/ferrolb/test/cluster"
-	"github.com/ferrolb/ferrolb/test/lab"
 )
 
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s; last: %s", timeout, what, last)
-}
-
-const config = `
+// TestSmokeECMPThroughFRR: an auto-assigned address is advertised by every
+// node to FRR (eBGP), which holds one next hop per node, with the
+// advertisement's community, installs the multipath route in its kernel,
+// and forwards a client's HTTP to kube-proxy on the nodes. Every node
+// writes a ServiceBGPStatus naming the peer, and reports the session and
+// the prefix in its metrics. Deleting the Service withdraws it all.
+func TestSmokeECMPThroughFRR(t *testing.T) {
+	e := newEnv(t)
+	r := e.router("frr")
+	e.apply(`
 apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
-metadata: {name: bgp, namespace: metallb-system}
+metadata: {name: smoke}
 spec:
-  addresses: [203.0.113.64/28]
+  addresses: [203.0.113.64/29]
 ---
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
-metadata: {name: frr, namespace: metallb-system}
+metadata: {name: smoke-frr}
 spec:
   myASN: 64512
   peerASN: 64500
@@ -49,53 +36,43 @@ spec:
 ---
 apiVersion: metallb.io/v1beta1
 kind: BGPAdvertisement
-metadata: {name: bgp, namespace: metallb-system}
+metadata: {name: smoke}
 spec:
-  ipAddressPools: [bgp]
+  ipAddressPools: [smoke]
   communities: ["64512:100"]
-`
+`)
+	svc := e.service("web", nil)
+	e.backends(svc, allNodes...)
+	ip := cluster.IngressIPs(svc)[0]
+	prefix := hostPrefix(ip)
 
-func TestSmokeECMPThroughFRR(t *testing.T) {
-	ctx := context.Background()
-	l := lab.ForTest(t, lab.Options{Nodes: 3})
-	r, err := l.AddRouter(ctx, lab.RouterOptions{Kind: lab.FRR, ASN: 64500, Outside: true,
-		Neighbors: l.NodeNeighbors(model.IPv4, lab.Neighbor{ASN: 64512})})
-	if err != nil {
-		t.Fatal(err)
+	rt := e.waitNextHops(r, prefix, allNodes, 60*time.Second)
+	if !slices.Equal(rt.Communities, []string{"64512:100"}) || !slices.Equal(rt.ASPath, []uint32{nodeASN}) || rt.Origin != "IGP" {
+		t.Errorf("route attributes: %s; want community 64512:100, AS path [%d], origin IGP", describeRoute(rt), nodeASN)
 	}
-	if err := l.Cluster.ApplyYAML(ctx, []byte(config)); err != nil {
-		t.Fatal(err)
+	e.waitKernelRoute(r, prefix, allNodes, 10*time.Second)
+	e.waitHTTPVia(r, ip, 20*time.Second)
+
+	peers := map[string][]string{}
+	for _, n := range allNodes {
+		peers[n] = []string{"smoke-frr"}
 	}
-	if err := l.StartSpeakers(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc := cluster.LoadBalancer("default", "web")
-	if err := l.Cluster.Client.Create(ctx, svc); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Backends(ctx, svc, "node1", "node2", "node3"); err != nil {
-		t.Fatal(err)
-	}
-	var ip string
-	eventually(t, 30*time.Second, "an IP", func() (bool, string) {
-		var s corev1.Service
-		_ = l.Cluster.Client.Get(ctx, client.ObjectKeyFromObject(svc), &s)
-		if ips := cluster.IngressIPs(&s); len(ips) == 1 {
-			ip = ips[0]
-		}
-		return ip != "", ""
-	})
-	prefix := netip.PrefixFrom(netip.MustParseAddr(ip), 32)
-	eventually(t, 60*time.Second, "the route with one next hop per node", func() (bool, string) {
-		rt, ok, err := r.Route(ctx, prefix)
-		if err != nil || !ok {
-			return false, fmt.Sprintf("ok %v err %v", ok, err)
-		}
-		return len(rt.NextHops) == 3 && strings.Contains(strings.Join(rt.Communities, ","), "64512:100"),
-			fmt.Sprintf("%+v", rt)
-	})
-	eventually(t, 20*time.Second, "HTTP from the client behind the router", func() (bool, string) {
-		body, err := l.CurlFrom(ctx, r.Outside.Name, ip, 80)
-		return err == nil && strings.HasPrefix(body, "node"), fmt.Sprintf("%q %v", body, err)
-	})
+	e.waitStatuses(svc, peers, 15*time.Second)
+	peer := r.Host.IPv4
+	announced := fmt.Sprintf(`metallb_speaker_announced{ip=%q,node="node2",protocol="bgp",service="%s/web"}`, ip, e.ns)
+	e.waitMetrics("node2", map[string]float64{
+		peerSeries("metallb_bgp_session_up", peer):               1,
+		peerSeries("metallb_bgp_announced_prefixes_total", peer): 1,
+		peerSeries("metallb_bgp_pending_prefixes_total", peer):   0,
+		announced: 1,
+	}, 10*time.Second)
+
+	e.deleteService(svc)
+	e.waitNoRoute(r, prefix, 15*time.Second)
+	e.waitStatuses(svc, nil, 15*time.Second)
+	e.waitMetrics("node2", map[string]float64{
+		peerSeries("metallb_bgp_session_up", peer):               1,
+		peerSeries("metallb_bgp_announced_prefixes_total", peer): 0,
+		announced: absent,
+	}, 10*time.Second)
 }
