@@ -307,6 +307,14 @@ func (s *Session) SetConfig(now time.Time, cfg Config) {
 	}
 	if s.state != StateUp || rx > s.rxInUse {
 		s.rxInUse = rx
+		// The remote may slow down as soon as it sees the Poll, before its
+		// next packet: the pending detection deadline, computed for the
+		// old interval, must grow with the new one (RFC 5880 6.8.3).
+		if !s.detectAt.IsZero() {
+			if at := now.Add(s.DetectionTime()); at.After(s.detectAt) {
+				s.detectAt = at
+			}
+		}
 	}
 	s.advTx, s.advRx = tx, rx
 	s.reschedule(now)

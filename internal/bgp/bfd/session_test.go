@@ -369,3 +369,35 @@ func FuzzSession(f *testing.F) {
 		}
 	})
 }
+
+// A slower receive interval applies to the pending detection deadline at
+// once: the remote may slow down as soon as it reads the Poll, and its next
+// packet then comes later than the old detection time allowed.
+func TestSlowerReceiveExtendsPendingDetection(t *testing.T) {
+	s := NewSession(fast, 1, t0, midJitter)
+	s.Advance(t0)
+	up := func(at time.Time) {
+		s.Receive(at, &ControlPacket{Version: 1, State: StateUp, DetectMult: 3, MyDiscr: 9, YourDiscr: 1,
+			DesiredMinTx: 100000, RequiredMinRx: 100000})
+	}
+	s.Receive(t0, &ControlPacket{Version: 1, State: StateDown, DetectMult: 3, MyDiscr: 9, DesiredMinTx: 100000, RequiredMinRx: 100000})
+	up(t0.Add(10 * time.Millisecond))
+	if stateOf(s) != StateUp {
+		t.Fatalf("state %v, want Up", stateOf(s))
+	}
+	last := t0.Add(100 * time.Millisecond)
+	up(last)
+	slower := fast
+	slower.RequiredMinRx = 300 * time.Millisecond
+	s.SetConfig(last.Add(10*time.Millisecond), slower)
+	// No packet for 350 ms: under the old 300 ms detection time this
+	// would be a failure; the remote is allowed to send every 300 ms now.
+	s.Advance(last.Add(350 * time.Millisecond))
+	if stateOf(s) != StateUp {
+		t.Errorf("state %v 350 ms after the last packet with a 3 x 300 ms detection time, want Up", stateOf(s))
+	}
+	s.Advance(last.Add(1000 * time.Millisecond))
+	if stateOf(s) != StateDown {
+		t.Errorf("state %v after 1 s of silence, want Down", stateOf(s))
+	}
+}
