@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
 
@@ -47,7 +48,7 @@ func saveProfiles(ctx context.Context, l *lab.Lab, o options) {
 		dir = "."
 	}
 	for _, nd := range l.Nodes {
-		c := &http.Client{Transport: &http.Transport{DialContext: nsDialer(nd.NS), DisableKeepAlives: true}, Timeout: 30 * time.Second}
+		c := &http.Client{Transport: &http.Transport{DialContext: benchkit.NSDialer(nd.NS), DisableKeepAlives: true}, Timeout: 30 * time.Second}
 		for _, prof := range []string{"heap", "goroutine"} {
 			url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/%s", o.pprofPort, prof)
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -81,7 +82,7 @@ func saveProfiles(ctx context.Context, l *lab.Lab, o options) {
 // reported.
 func saveCPUProfile(ctx context.Context, l *lab.Lab, o options) {
 	nd := l.Nodes[0]
-	c := &http.Client{Transport: &http.Transport{DialContext: nsDialer(nd.NS), DisableKeepAlives: true}, Timeout: o.cpuProfile + 30*time.Second}
+	c := &http.Client{Transport: &http.Transport{DialContext: benchkit.NSDialer(nd.NS), DisableKeepAlives: true}, Timeout: o.cpuProfile + 30*time.Second}
 	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", o.pprofPort, max(int(o.cpuProfile.Seconds()), 1))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

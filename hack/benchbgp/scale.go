@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ferrolb/ferrolb/internal/core/model"
+	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
 
@@ -201,7 +202,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	if o.pprofPort != 0 && o.cpuProfile > 0 {
 		go saveCPUProfile(ctx, l, o)
 	}
-	cpu0 := sampleChildren()
+	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
 	created := make(chan error, 1)
 	go func() { created <- w.run(ctx) }()
@@ -272,7 +273,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		}
 	}
 	wg.Wait()
-	res.cpu = cpuSummary(cpu0, sampleChildren())
+	res.cpu = benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
 	progress("  CPU used meanwhile: %s", res.cpu)
 	res.writes = apiWrites(ctx, cs)
 	progress("  API writes so far: %s", res.writes)
@@ -374,7 +375,7 @@ func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
 		return 0, "", err
 	}
 	w := &workload{cs: cs, n: o.services, concurrency: o.concurrency, nodes: nodes, podIPs: podIPs}
-	cpu0 := sampleChildren()
+	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
 	if err := w.run(ctx); err != nil {
 		return 0, "", err
@@ -386,7 +387,7 @@ func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
 		return 0, "", fmt.Errorf("%d/%d assigned: %w", seen.count(), o.services, ctx.Err())
 	}
 	d := seen.at.Sub(start)
-	cpu := cpuSummary(cpu0, sampleChildren())
+	cpu := benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
 	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", secs(d), cpu, apiWrites(ctx, cs))
 	return d, cpu, nil
 }

@@ -20,6 +20,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ferrolb/ferrolb/internal/core/assign"
+	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
@@ -183,7 +184,7 @@ func baselineRun(ctx context.Context, o options, slices bool) (time.Duration, st
 			w.podIPs = append(w.podIPs, lab.PodIPv4(i).String())
 		}
 	}
-	cpu0 := sampleChildren()
+	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
 	if err := w.run(ctx); err != nil {
 		return 0, "", err
@@ -194,7 +195,7 @@ func baselineRun(ctx context.Context, o options, slices bool) (time.Duration, st
 		return 0, "", fmt.Errorf("%d/%d statuses seen: %w", seen.count(), o.services, ctx.Err())
 	}
 	d := seen.at.Sub(start)
-	cpu := cpuSummary(cpu0, sampleChildren())
+	cpu := benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
 	progress("  %d Services written in %s; CPU: %s", o.services, secs(d), cpu)
 	return d, cpu, nil
 }

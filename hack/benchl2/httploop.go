@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/ferrolb/ferrolb/test/benchkit"
 )
 
 // newHTTPClient returns a client whose connections start in network
@@ -14,7 +16,7 @@ import (
 func newHTTPClient(ns string, timeout time.Duration) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
-			DialContext:       nsDialer(ns),
+			DialContext:       benchkit.NSDialer(ns),
 			DisableKeepAlives: true,
 			Proxy:             nil,
 		},

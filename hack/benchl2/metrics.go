@@ -14,6 +14,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
 
@@ -31,7 +32,7 @@ func speakerCounter(ctx context.Context, l *lab.Lab, node, family string, labels
 	}
 	c := &http.Client{
 		Transport: &http.Transport{
-			DialContext:       nsDialer(nd.NS),
+			DialContext:       benchkit.NSDialer(nd.NS),
 			DisableKeepAlives: true,
 			// The speaker's certificate is self-signed; only its numbers matter here.
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // lab-internal diagnostic

@@ -27,6 +27,7 @@ import (
 
 	"github.com/ferrolb/ferrolb/internal/core/assign"
 	"github.com/ferrolb/ferrolb/internal/l2/wire"
+	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
@@ -191,7 +192,7 @@ func baselineRun(ctx context.Context, o options, slices bool) (time.Duration, st
 			w.podIPs = append(w.podIPs, lab.PodIPv4(i+1).String())
 		}
 	}
-	cpu0 := sampleChildren()
+	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
 	errc := make(chan error, 1)
 	go func() { errc <- w.run(ctx) }()
@@ -204,7 +205,7 @@ func baselineRun(ctx context.Context, o options, slices bool) (time.Duration, st
 		return 0, "", fmt.Errorf("%d/%d statuses seen: %w", seen.count(), o.services, ctx.Err())
 	}
 	d := seen.at.Sub(start)
-	cpu := cpuSummary(cpu0, sampleChildren())
+	cpu := benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
 	progress("  %d Services written in %s; CPU: %s; API writes: %s", o.services, secs(d), cpu, apiWrites(ctx, cs))
 	return d, cpu, nil
 }
@@ -451,7 +452,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		go saveCPUProfile(ctx, l, o)
 	}
 	passes0 := reconcilePasses(ctx, l)
-	cpu0 := sampleChildren()
+	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
 	created := make(chan error, 1)
 	go func() { created <- w.run(ctx) }()
@@ -502,7 +503,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		}
 	}
 	res.answered = last.Sub(start)
-	res.cpu = cpuSummary(cpu0, sampleChildren())
+	res.cpu = benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
 	progress("  CPU used meanwhile: %s", res.cpu)
 	res.writes = apiWrites(ctx, cs)
 	progress("  API writes so far: %s", res.writes)
@@ -633,7 +634,7 @@ func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
 		return 0, "", err
 	}
 	w := &workload{cs: cs, n: o.services, concurrency: o.concurrency, nodes: nodes, podIPs: podIPs}
-	cpu0 := sampleChildren()
+	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
 	if err := w.run(ctx); err != nil {
 		return 0, "", err
@@ -645,7 +646,7 @@ func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
 		return 0, "", fmt.Errorf("%d/%d assigned: %w", seen.count(), o.services, ctx.Err())
 	}
 	d := seen.at.Sub(start)
-	cpu := cpuSummary(cpu0, sampleChildren())
+	cpu := benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
 	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", secs(d), cpu, apiWrites(ctx, cs))
 	return d, cpu, nil
 }
@@ -696,7 +697,7 @@ func saveProfiles(ctx context.Context, l *lab.Lab, o options) {
 		dir = "."
 	}
 	for _, nd := range l.Nodes {
-		c := &http.Client{Transport: &http.Transport{DialContext: nsDialer(nd.NS), DisableKeepAlives: true}, Timeout: 30 * time.Second}
+		c := &http.Client{Transport: &http.Transport{DialContext: benchkit.NSDialer(nd.NS), DisableKeepAlives: true}, Timeout: 30 * time.Second}
 		for _, prof := range []string{"heap", "allocs", "goroutine"} {
 			url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/%s", o.pprofPort, prof)
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -730,7 +731,7 @@ func saveProfiles(ctx context.Context, l *lab.Lab, o options) {
 // reported.
 func saveCPUProfile(ctx context.Context, l *lab.Lab, o options) {
 	nd := l.Nodes[0]
-	c := &http.Client{Transport: &http.Transport{DialContext: nsDialer(nd.NS), DisableKeepAlives: true}, Timeout: o.cpuProfile + 30*time.Second}
+	c := &http.Client{Transport: &http.Transport{DialContext: benchkit.NSDialer(nd.NS), DisableKeepAlives: true}, Timeout: o.cpuProfile + 30*time.Second}
 	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", o.pprofPort, int(o.cpuProfile.Seconds()))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

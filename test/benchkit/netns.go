@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inNS runs fn on an OS thread that has joined the named network namespace
+// InNS runs fn on an OS thread that has joined the named network namespace
 // ns (/run/netns/<ns>). Sockets fn creates stay in ns for their whole life.
 // The thread then goes back to its own namespace and to the scheduler; it
 // is never left to die, because the lab's processes are started with
 // Pdeathsig and die with the thread that forked them. Only if the way back
 // fails is the thread kept locked, so the runtime discards it.
-func inNS(ns string, fn func() error) error {
+func InNS(ns string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -49,11 +49,11 @@ func inNS(ns string, fn func() error) error {
 	return <-errc
 }
 
-// nsDialer returns a DialContext that opens connections from inside ns.
-func nsDialer(ns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+// NSDialer returns a DialContext that opens connections from inside ns.
+func NSDialer(ns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var c net.Conn
-		err := inNS(ns, func() (err error) {
+		err := InNS(ns, func() (err error) {
 			var d net.Dialer
 			c, err = d.DialContext(ctx, network, addr)
 			return err

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"fmt"
@@ -11,20 +11,20 @@ import (
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times (100 on Linux).
 const clockTicks = 100
 
-// cpuSample is the CPU time (user + system, in ticks) used so far by each
+// CPUSample is the CPU time (user + system, in ticks) used so far by each
 // child process of this program, by PID, with the process's name.
-type cpuSample map[int]procCPU
+type CPUSample map[int]ProcCPU
 
-type procCPU struct {
+type ProcCPU struct {
 	name  string
 	ticks uint64
 }
 
-// sampleChildren reads every direct child of this process: the lab starts
+// SampleChildren reads every direct child of this process: the lab starts
 // all its processes (API server, etcd, controller, kube-proxy, speakers)
 // itself, `ip netns exec` exec'ing the program in place.
-func sampleChildren() cpuSample {
-	s := cpuSample{}
+func SampleChildren() CPUSample {
+	s := CPUSample{}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return s
@@ -55,15 +55,15 @@ func sampleChildren() cpuSample {
 		}
 		ut, _ := strconv.ParseUint(f[11], 10, 64)
 		st, _ := strconv.ParseUint(f[12], 10, 64)
-		s[pid] = procCPU{name: line[open+1 : close], ticks: ut + st}
+		s[pid] = ProcCPU{name: line[open+1 : close], ticks: ut + st}
 	}
 	return s
 }
 
-// cpuSummary returns, per process name, the CPU seconds used between two
+// CPUSummary returns, per process name, the CPU seconds used between two
 // samples, largest first: "kube-apiserver 20.1 s, speaker ×3 27.0 s (9.1,
 // 9.0, 8.9)".
-func cpuSummary(before, after cpuSample) string {
+func CPUSummary(before, after CPUSample) string {
 	type agg struct {
 		name  string
 		total uint64
