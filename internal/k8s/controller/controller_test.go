@@ -193,12 +193,12 @@ func TestPoolChanges(t *testing.T) {
 	e.pool("shrink", nil, "192.0.2.80/29")
 	e.pool("spare", nil, "198.51.100.80/30")
 	e.start()
-	for _, n := range []string{"s0", "s1", "s2"} {
+	// One at a time: parallel workers would take simultaneous Services in
+	// any order.
+	for i, n := range []string{"s0", "s1", "s2"} {
 		e.service(n)
+		e.waitIPs(n, fmt.Sprintf("192.0.2.%d", 80+i), assign.ReasonAssigned)
 	}
-	e.waitIPs("s0", "192.0.2.80", assign.ReasonAssigned)
-	e.waitIPs("s1", "192.0.2.81", assign.ReasonAssigned)
-	e.waitIPs("s2", "192.0.2.82", assign.ReasonAssigned)
 	s1 := e.get("s1")
 	s1rv := s1.ResourceVersion
 
