@@ -14,19 +14,19 @@ func TestBenchRow(t *testing.T) {
 	}{
 		{
 			line: "BenchmarkAllocateRelease/v4-slash8-2         	 1000000	      1345 ns/op	     288 B/op	       4 allocs/op",
-			want: row{measurement: "ipam BenchmarkAllocateRelease/v4-slash8", value: "1345 ns/op, 288 B/op, 4 allocs/op"},
+			want: row{"ipam BenchmarkAllocateRelease/v4-slash8", "1345 ns/op, 288 B/op, 4 allocs/op", "", ""},
 			ok:   true,
 		},
 		{
 			// Custom metrics kept in order; large ns/op in a readable unit.
 			line: "BenchmarkPlace100k/v6-2   9   127409748 ns/op   351.4 B/service-live   1274 ns/service   46282968 B/op   401076 allocs/op",
-			want: row{measurement: "ipam BenchmarkPlace100k/v6", value: "127.4 ms/op, 351.4 B/service-live, 1274 ns/service, 46282968 B/op, 401076 allocs/op"},
+			want: row{"ipam BenchmarkPlace100k/v6", "127.4 ms/op, 351.4 B/service-live, 1274 ns/service, 46282968 B/op, 401076 allocs/op", "", ""},
 			ok:   true,
 		},
 		{
 			// No GOMAXPROCS suffix (GOMAXPROCS=1): the name's own dash stays.
 			line: "BenchmarkX/v4-slash8   100   25000 ns/op",
-			want: row{measurement: "ipam BenchmarkX/v4-slash8", value: "25.0 µs/op"},
+			want: row{"ipam BenchmarkX/v4-slash8", "25.0 µs/op", "", ""},
 			ok:   true,
 		},
 		{line: "goos: linux"},
@@ -40,7 +40,7 @@ func TestBenchRow(t *testing.T) {
 			t.Errorf("benchRow(%q) ok = %v, want %v", tt.line, ok, tt.ok)
 			continue
 		}
-		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(row{})); diff != "" {
+		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("benchRow(%q) (-want +got):\n%s", tt.line, diff)
 		}
 	}
@@ -59,26 +59,5 @@ func TestSummary(t *testing.T) {
 		if got := summary(tt.xs, "%.1f s"); got != tt.want {
 			t.Errorf("summary(%v) = %q, want %q", tt.xs, got, tt.want)
 		}
-	}
-}
-
-func TestThousands(t *testing.T) {
-	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 3000: "3,000", 1234567: "1,234,567"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
-func TestLabel(t *testing.T) {
-	labels := `code="201",component="apiserver",resource="services",subresource="",verb="POST"`
-	for name, want := range map[string]string{"verb": "POST", "resource": "services", "subresource": "", "code": "201", "missing": ""} {
-		if got := label(labels, name); got != want {
-			t.Errorf("label(%q) = %q, want %q", name, got, want)
-		}
-	}
-	// "source" must not match inside "resource".
-	if got := label(`resource="services"`, "source"); got != "" {
-		t.Errorf(`label(resource="services", "source") = %q, want ""`, got)
 	}
 }

@@ -1,30 +1,21 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/ferrolb/ferrolb/internal/core/assign"
+	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
@@ -65,14 +56,11 @@ func newEnv(ctx context.Context, o options) (*env, error) {
 	}
 	e := &env{c: c, o: o}
 	progress("  cluster (kubeconfig, logs) in %s", c.Dir)
-	cfg := rest.CopyConfig(c.Config)
-	cfg.QPS = -1 // no client-side rate limit: the server sets the pace
-	if e.cs, err = kubernetes.NewForConfig(cfg); err != nil {
+	if e.cs, err = benchkit.Clientset(c.Config); err != nil {
 		e.close()
 		return nil, err
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}
-	if _, err := e.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+	if err := benchkit.CreateNamespace(ctx, e.cs, benchNS); err != nil {
 		e.close()
 		return nil, err
 	}
@@ -131,7 +119,7 @@ func (e *env) startController(ctx context.Context) (*cluster.Proc, error) {
 func (e *env) assignLoad(ctx context.Context, n int, ctl *cluster.Proc, write func(context.Context, *corev1.Service, int) error) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.o.phaseTimeout)
 	defer cancel()
-	seen, err := watchAssigned(ctx, e.cs, n)
+	seen, err := benchkit.WatchAssigned(ctx, e.cs, benchNS, n)
 	if err != nil {
 		return 0, err
 	}
@@ -149,20 +137,20 @@ func (e *env) assignLoad(ctx context.Context, n int, ctl *cluster.Proc, write fu
 			}
 			progress("  all requests answered after %s", secs(time.Since(start)))
 			created = nil
-		case <-seen.done:
+		case <-seen.Done():
 			return time.Since(start), nil
 		case <-tick.C:
-			progress("  %d/%d with an IP after %s", seen.count(), n, secs(time.Since(start)))
+			progress("  %d/%d with an IP after %s", seen.Count(), n, secs(time.Since(start)))
 			if ctl != nil && ctl.Exited() {
 				return 0, fmt.Errorf("controller exited; log ends with:\n%s", ctl.Tail(20))
 			}
 		case <-ctx.Done():
-			return 0, fmt.Errorf("%d/%d Services with an IP: %w", seen.count(), n, ctx.Err())
+			return 0, fmt.Errorf("%d/%d Services with an IP: %w", seen.Count(), n, ctx.Err())
 		}
 	}
 }
 
-// createAll creates Services svc-0 .. svc-(n-1) with o.concurrency
+// createAll creates Services benchkit.ServiceName(0 .. n-1) with o.concurrency
 // goroutines. If write is set, each created Service is handed at once to
 // o.concurrency other goroutines that call write on it: the same shape as
 // the controller's run (creators, and 16 workers behind an unbounded
@@ -180,7 +168,7 @@ func (e *env) createAll(ctx context.Context, n int, write func(context.Context, 
 	for range e.o.concurrency {
 		creators.Go(func() {
 			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				svc, err := e.cs.CoreV1().Services(benchNS).Create(ctx, cluster.LoadBalancer(benchNS, "svc-"+strconv.Itoa(i)), metav1.CreateOptions{})
+				svc, err := e.cs.CoreV1().Services(benchNS).Create(ctx, cluster.LoadBalancer(benchNS, benchkit.ServiceName(i)), metav1.CreateOptions{})
 				if err != nil {
 					cancel(err)
 					return
@@ -215,24 +203,7 @@ func (e *env) createAll(ctx context.Context, n int, write func(context.Context, 
 // event the controller records.
 func (e *env) writeStatus(ctx context.Context, svc *corev1.Service, i int) error {
 	ip := fmt.Sprintf("198.18.%d.%d", i/256%256, i%256)
-	patch, err := json.Marshal(map[string]any{
-		"metadata": map[string]any{"annotations": map[string]string{assign.AnnotationAllocatedFromPool: poolName}},
-		"status": map[string]any{
-			"loadBalancer": map[string]any{"ingress": []map[string]string{{"ip": ip}}},
-			"conditions": []metav1.Condition{{
-				Type:               assign.ConditionType,
-				Status:             metav1.ConditionTrue,
-				Reason:             assign.ReasonAssigned,
-				Message:            fmt.Sprintf("assigned %s from IPAddressPool %q", ip, poolName),
-				ObservedGeneration: svc.Generation,
-				LastTransitionTime: metav1.Now(),
-			}},
-		},
-	})
-	if err != nil {
-		return err
-	}
-	_, err = e.cs.CoreV1().Services(benchNS).Patch(ctx, svc.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status")
+	err := benchkit.WriteStatus(ctx, e.cs, svc, ip, poolName)
 	if err != nil || !e.o.directEvents {
 		return err
 	}
@@ -248,55 +219,6 @@ func (e *env) writeStatus(ctx context.Context, svc *corev1.Service, i int) error
 	}
 	_, err = e.cs.CoreV1().Events(benchNS).Create(ctx, ev, metav1.CreateOptions{})
 	return err
-}
-
-// assigned counts the Services of benchNS that have an ingress IP.
-type assigned struct {
-	mu    sync.Mutex
-	names map[string]bool
-	want  int
-	done  chan struct{}
-}
-
-func (a *assigned) count() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.names)
-}
-
-func (a *assigned) observe(obj any) {
-	svc, ok := obj.(*corev1.Service)
-	if !ok || len(svc.Status.LoadBalancer.Ingress) == 0 {
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.names[svc.Name] {
-		return
-	}
-	a.names[svc.Name] = true
-	if len(a.names) == a.want {
-		close(a.done)
-	}
-}
-
-// watchAssigned starts an informer on benchNS's Services (until ctx ends)
-// and returns once it has synced.
-func watchAssigned(ctx context.Context, cs kubernetes.Interface, want int) (*assigned, error) {
-	a := &assigned{names: map[string]bool{}, want: want, done: make(chan struct{})}
-	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(benchNS))
-	inf := f.Core().V1().Services().Informer()
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    a.observe,
-		UpdateFunc: func(_, obj any) { a.observe(obj) },
-	}); err != nil {
-		return nil, err
-	}
-	f.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return nil, errors.New("service informer did not sync")
-	}
-	return a, nil
 }
 
 // controllerRun times the controller assigning o.services Services.
@@ -370,52 +292,9 @@ func memoryRun(ctx context.Context, o options) (memory, error) {
 // resource) done at least 100 times, with its count and mean latency. It
 // shows where a run's time went; errors just yield a note.
 func apiWrites(ctx context.Context, cs kubernetes.Interface) string {
-	b, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	m, err := benchkit.APIMetrics(ctx, cs)
 	if err != nil {
 		return "API metrics unavailable: " + err.Error()
 	}
-	type stat struct{ sum, count float64 }
-	stats := map[string]*stat{}
-	for _, line := range strings.Split(string(b), "\n") {
-		name, rest, ok := strings.Cut(line, "{")
-		if !ok || (name != "apiserver_request_duration_seconds_sum" && name != "apiserver_request_duration_seconds_count") {
-			continue
-		}
-		labels, value, _ := strings.Cut(rest, "} ")
-		verb, res, sub := label(labels, "verb"), label(labels, "resource"), label(labels, "subresource")
-		if verb != "POST" && verb != "PUT" && verb != "PATCH" && verb != "DELETE" {
-			continue
-		}
-		if sub != "" {
-			res += "/" + sub
-		}
-		key := verb + " " + res
-		if stats[key] == nil {
-			stats[key] = &stat{}
-		}
-		v, _ := strconv.ParseFloat(value, 64)
-		if strings.HasSuffix(name, "_sum") {
-			stats[key].sum += v
-		} else {
-			stats[key].count += v
-		}
-	}
-	keys := slices.SortedFunc(maps.Keys(stats), func(a, b string) int { return cmp.Compare(stats[b].count, stats[a].count) })
-	var parts []string
-	for _, k := range keys {
-		if s := stats[k]; s.count >= 100 {
-			parts = append(parts, fmt.Sprintf("%s %.0f (mean %.1f ms)", k, s.count, 1000*s.sum/s.count))
-		}
-	}
-	return "API writes: " + strings.Join(parts, ", ")
-}
-
-// label returns the value of name in a Prometheus label list.
-func label(labels, name string) string {
-	_, v, ok := strings.Cut(","+labels, ","+name+`="`)
-	if !ok {
-		return ""
-	}
-	v, _, _ = strings.Cut(v, `"`)
-	return v
+	return "API writes: " + benchkit.SummarizeWriteLatencies(m, 100)
 }

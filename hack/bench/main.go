@@ -29,14 +29,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"slices"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/go-logr/logr"
-	"k8s.io/klog/v2"
+	"github.com/ferrolb/ferrolb/test/benchkit"
 )
 
 // MetalLB's figures measured on this machine, for the table.
@@ -54,7 +50,7 @@ type options struct {
 }
 
 // row is one line of the final table.
-type row struct{ measurement, value, target, metalLB string }
+type row = benchkit.Row
 
 func main() {
 	var o options
@@ -78,18 +74,11 @@ func main() {
 		o.controllerArgs = append(o.controllerArgs, "--pprof-bind-address", pprof)
 	}
 
-	klog.SetLogger(logr.Discard()) // client-go's chatter when a watch ends; errors are returned
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	rows, err := run(ctx, o)
-	cancel()
-	if builtBinDir != "" {
-		_ = os.RemoveAll(builtBinDir)
-	}
-	printTable(rows)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+	benchkit.Main("bench", func(ctx context.Context) ([]row, error) { return run(ctx, o) }, func() {
+		if builtBinDir != "" {
+			_ = os.RemoveAll(builtBinDir)
+		}
+	})
 }
 
 // run performs the measurements in turn; on error it returns the rows
@@ -113,7 +102,7 @@ func run(ctx context.Context, o options) ([]row, error) {
 		}
 		ctl, direct, ratio = append(ctl, c.Seconds()), append(direct, d.Seconds()), append(ratio, c.Seconds()/d.Seconds())
 	}
-	n, writes := thousands(o.services), "status"
+	n, writes := benchkit.Thousands(o.services), "status"
 	if o.directEvents {
 		writes = "status + event"
 	}
@@ -128,11 +117,11 @@ func run(ctx context.Context, o options) ([]row, error) {
 	if err != nil {
 		return rows, fmt.Errorf("memory: %w", err)
 	}
-	m := thousands(o.memoryServices)
+	m := benchkit.Thousands(o.memoryServices)
 	rows = append(rows,
-		row{"controller RSS, idle (pool loaded, 1 Service)", mib(mem.idle), "", ""},
-		row{"controller RSS, " + m + " Services settled", mib(mem.settled), "< 60 MiB", fmt.Sprintf("%d MiB at 1,000", metalLBRSS)},
-		row{"controller peak RSS (VmHWM), " + m + " Services", mib(mem.peak), "", ""},
+		row{"controller RSS, idle (pool loaded, 1 Service)", benchkit.MiB(mem.idle), "", ""},
+		row{"controller RSS, " + m + " Services settled", benchkit.MiB(mem.settled), "< 60 MiB", fmt.Sprintf("%d MiB at 1,000", metalLBRSS)},
+		row{"controller peak RSS (VmHWM), " + m + " Services", benchkit.MiB(mem.peak), "", ""},
 	)
 
 	if !o.skipIPAM {
@@ -142,36 +131,12 @@ func run(ctx context.Context, o options) ([]row, error) {
 	return rows, nil
 }
 
-func printTable(rows []row) {
-	if len(rows) == 0 {
-		return
-	}
-	fmt.Println()
-	fmt.Println("| measurement | value | target | MetalLB |")
-	fmt.Println("|---|---|---|---|")
-	for _, r := range rows {
-		fmt.Printf("| %s | %s | %s | %s |\n", r.measurement, r.value, dash(r.target), dash(r.metalLB))
-	}
-}
-
-func progress(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
+// progress writes a progress line to stderr.
+var progress = benchkit.NewProgress(os.Stderr, "bench", "15:04:05")
 
 // summary formats the median of xs, and every value when there are several.
 func summary(xs []float64, format string) string {
-	sorted := slices.Sorted(slices.Values(xs))
-	med := sorted[len(sorted)/2]
-	if len(sorted)%2 == 0 {
-		med = (sorted[len(sorted)/2-1] + med) / 2
-	}
+	med := benchkit.Median(xs)
 	if len(xs) == 1 {
 		return fmt.Sprintf(format, med)
 	}
@@ -183,14 +148,3 @@ func summary(xs []float64, format string) string {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
-
-func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
-
-// thousands writes n with a thousands separator: 3000 -> "3,000".
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}

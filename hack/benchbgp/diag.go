@@ -3,113 +3,33 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
 
-// statusField reads a size field (kB) of /proc/<pid>/status, in bytes.
-func statusField(pid int, field string) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatusField(string(b), field)
+// profiles saves the speakers' profiles into o.ProfileDir.
+func profiles(o options) benchkit.Profiles {
+	return benchkit.Profiles{Port: o.PprofPort, Dir: o.ProfileDir, Prefix: "speaker-bgp", Progress: progress}
 }
 
-func parseStatusField(status, field string) (uint64, error) {
-	for _, line := range strings.Split(status, "\n") {
-		if rest, ok := strings.CutPrefix(line, field); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				break
-			}
-			kb, err := strconv.ParseUint(f[0], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in the status", field)
-}
-
-// saveProfiles fetches each speaker's heap profile (and goroutine dump)
-// from its pprof endpoint inside its node and writes them to
-// o.profileDir. Failures are only reported.
+// saveProfiles fetches each speaker's heap profile and goroutine dump
+// from its pprof endpoint inside its node. Failures are only reported.
 func saveProfiles(ctx context.Context, l *lab.Lab, o options) {
-	dir := o.profileDir
-	if dir == "" {
-		dir = "."
-	}
 	for _, nd := range l.Nodes {
-		c := &http.Client{Transport: &http.Transport{DialContext: benchkit.NSDialer(nd.NS), DisableKeepAlives: true}, Timeout: 30 * time.Second}
-		for _, prof := range []string{"heap", "goroutine"} {
-			url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/%s", o.pprofPort, prof)
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			if err != nil {
-				progress("  pprof: %v", err)
-				continue
-			}
-			resp, err := c.Do(req)
-			if err != nil {
-				progress("  pprof %s on %s: %v", prof, nd.Name, err)
-				continue
-			}
-			b, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil || resp.StatusCode != http.StatusOK {
-				progress("  pprof %s on %s: status %d %v", prof, nd.Name, resp.StatusCode, err)
-				continue
-			}
-			path := filepath.Join(dir, fmt.Sprintf("speaker-bgp-%s-%s.pb.gz", nd.Name, prof))
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				progress("  pprof: %v", err)
-				continue
-			}
-			progress("  saved %s", path)
-		}
+		profiles(o).Save(ctx, nd.Name, nd.NS, "heap", "goroutine")
 	}
 }
 
-// saveCPUProfile records node1's speaker CPU profile for o.cpuProfile from
-// the start of the scale workload into o.profileDir. Failures are only
-// reported.
+// saveCPUProfile records node1's speaker CPU profile for o.CPUProfile from
+// the start of the scale workload. Failures are only reported.
 func saveCPUProfile(ctx context.Context, l *lab.Lab, o options) {
-	nd := l.Nodes[0]
-	c := &http.Client{Transport: &http.Transport{DialContext: benchkit.NSDialer(nd.NS), DisableKeepAlives: true}, Timeout: o.cpuProfile + 30*time.Second}
-	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", o.pprofPort, max(int(o.cpuProfile.Seconds()), 1))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		progress("  cpu profile: %v", err)
-		return
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		progress("  cpu profile on %s: %v", nd.Name, err)
-		return
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		progress("  cpu profile on %s: status %d %v", nd.Name, resp.StatusCode, err)
-		return
-	}
-	dir := o.profileDir
-	if dir == "" {
-		dir = "."
-	}
-	path := filepath.Join(dir, fmt.Sprintf("speaker-bgp-%s-cpu.pb.gz", nd.Name))
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		progress("  cpu profile: %v", err)
-		return
-	}
-	progress("  saved %s", path)
+	profiles(o).SaveCPU(ctx, l.Nodes[0].Name, l.Nodes[0].NS, o.CPUProfile)
 }
 
 // largestMappings lists the n mappings of a process with the most
@@ -168,7 +88,7 @@ func summarizeSmaps(smaps string, n int) string {
 	})
 	var parts []string
 	for _, e := range all[:min(n, len(all))] {
-		parts = append(parts, fmt.Sprintf("%s %s", e.name, mib(e.kb<<10)))
+		parts = append(parts, fmt.Sprintf("%s %s", e.name, benchkit.MiB(e.kb<<10)))
 	}
 	return strings.Join(parts, ", ")
 }

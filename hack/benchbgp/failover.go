@@ -7,6 +7,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/ferrolb/ferrolb/test/benchkit"
 )
 
 // withdrawBound bounds the wait for both routers to drop a dead node's
@@ -183,7 +185,7 @@ func failoverRows(trials []failure) []row {
 		if len(xs) == 0 {
 			return "never"
 		}
-		return fmt.Sprintf("%s / %s", msec(median(xs)), msec(slices.Max(xs)))
+		return fmt.Sprintf("%s / %s", msec(benchkit.Median(xs)), msec(slices.Max(xs)))
 	}
 	bfdName := fmt.Sprintf("BFD %d ms x %d", bfdInterval.Milliseconds(), bfdMultiplier)
 	rows := []row{
@@ -199,7 +201,7 @@ func failoverRows(trials []failure) []row {
 		rows = append(rows, row{fmt.Sprintf("node dies, trials without a drop within %s (BFD / hold)", withdrawBound), fmt.Sprintf("%d / %d of %d", n-len(bfd), n-len(hold), n), "0", ""})
 	}
 	if len(rec) > 0 {
-		rows = append(rows, row{"recovery, link up + speaker restarted -> all paths and BFD steady, median / worst", secs(median(rec)) + " / " + secs(slices.Max(rec)), "", ""})
+		rows = append(rows, row{"recovery, link up + speaker restarted -> all paths and BFD steady, median / worst", secs(benchkit.Median(rec)) + " / " + secs(slices.Max(rec)), "", ""})
 	}
 	return rows
 }

@@ -119,32 +119,6 @@ func TestParseBFDUp(t *testing.T) {
 	}
 }
 
-func TestMedianPercentile(t *testing.T) {
-	ms := func(xs ...int) []time.Duration {
-		out := make([]time.Duration, len(xs))
-		for i, x := range xs {
-			out[i] = time.Duration(x) * time.Millisecond
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		in          []time.Duration
-		median, p90 time.Duration
-	}{
-		{ms(7), 7 * time.Millisecond, 7 * time.Millisecond},
-		{ms(30, 10, 20), 20 * time.Millisecond, 30 * time.Millisecond},
-		{ms(10, 40, 20, 30), 25 * time.Millisecond, 40 * time.Millisecond},
-		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20), 10500 * time.Microsecond, 18 * time.Millisecond},
-	} {
-		if got := median(tc.in); got != tc.median {
-			t.Errorf("median(%v) = %v; want %v", tc.in, got, tc.median)
-		}
-		if got := percentile(tc.in, 90); got != tc.p90 {
-			t.Errorf("percentile(%v, 90) = %v; want %v", tc.in, got, tc.p90)
-		}
-	}
-}
-
 func TestAddressPlan(t *testing.T) {
 	big := netip.MustParsePrefix(bigPool)
 	services := netip.MustParsePrefix("198.18.0.0/16") // the API server's Service range
@@ -258,35 +232,6 @@ func TestScaleConfig(t *testing.T) {
 	}
 	if len(objs) != 3+len(scaleRouters) {
 		t.Errorf("%d objects; want pools scale and probe, an advertisement and %d peers", len(objs), len(scaleRouters))
-	}
-}
-
-func TestSummarizeWrites(t *testing.T) {
-	in := `# HELP apiserver_request_total x
-apiserver_request_total{code="201",component="apiserver",resource="services",verb="POST",version="v1"} 1000
-apiserver_request_total{code="200",component="apiserver",resource="services",subresource="status",verb="PATCH",version="v1"} 999
-apiserver_request_total{code="200",component="apiserver",resource="services",verb="GET",version="v1"} 5000
-apiserver_request_total{code="201",component="apiserver",resource="events",verb="POST",version="v1"} 20
-apiserver_request_total{code="409",component="apiserver",resource="services",verb="POST",version="v1"} 3
-`
-	if got, want := summarizeWrites(in, 50), "POST services 1003, PATCH services/status 999"; got != want {
-		t.Errorf("summarizeWrites = %q; want %q", got, want)
-	}
-}
-
-func TestParseStatusField(t *testing.T) {
-	status := "Name:\tspeaker\nVmHWM:\t  61440 kB\nVmRSS:\t   51200 kB\nRssAnon:\t 30000 kB\n"
-	for _, tc := range []struct {
-		field string
-		want  uint64
-	}{{"VmRSS:", 50 << 20}, {"VmHWM:", 60 << 20}, {"RssAnon:", 30000 << 10}} {
-		got, err := parseStatusField(status, tc.field)
-		if err != nil || got != tc.want {
-			t.Errorf("parseStatusField(%s) = %d, %v; want %d", tc.field, got, err, tc.want)
-		}
-	}
-	if _, err := parseStatusField(status, "RssFile:"); err == nil {
-		t.Error("a missing field gave no error")
 	}
 }
 

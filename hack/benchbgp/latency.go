@@ -7,6 +7,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ferrolb/ferrolb/test/benchkit"
 )
 
 // latencyBound bounds the wait for one Service's route.
@@ -35,7 +37,7 @@ func (rl *routerLab) latencyRun(ctx context.Context) ([]row, error) {
 		if err := rl.l.Backends(ctx, svc, rl.nodes...); err != nil {
 			return latencyRows(samples, rl.o), err
 		}
-		if err := sleep(ctx, rl.o.gap); err != nil {
+		if err := benchkit.Sleep(ctx, rl.o.gap); err != nil {
 			return latencyRows(samples, rl.o), err
 		}
 		s := latencySample{name: svc.Name}
@@ -85,13 +87,13 @@ func (rl *routerLab) latencyRun(ctx context.Context) ([]row, error) {
 				s.status = at.Sub(t0)
 				break
 			}
-			if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			if err := benchkit.Sleep(ctx, 50*time.Millisecond); err != nil {
 				return latencyRows(samples, rl.o), err
 			}
 		}
 		progress("  %s %s created at %s: status seen %s, first path %s, all %d paths %s", svc.Name, ip, t0.Format("15:04:05.000"), msec(s.status), msec(s.first), len(want), msec(s.all))
 		samples = append(samples, s)
-		if err := sleep(ctx, rl.o.gap); err != nil {
+		if err := benchkit.Sleep(ctx, rl.o.gap); err != nil {
 			return latencyRows(samples, rl.o), err
 		}
 	}
@@ -121,7 +123,7 @@ func latencyRows(samples []latencySample, o options) []row {
 		if len(xs) == 0 {
 			return "none"
 		}
-		return fmt.Sprintf("%s / %s / %s", msec(median(xs)), msec(percentile(xs, 90)), msec(slices.Max(xs)))
+		return fmt.Sprintf("%s / %s / %s", msec(benchkit.Median(xs)), msec(benchkit.Percentile(xs, 90)), msec(slices.Max(xs)))
 	}
 	n := len(samples)
 	rows := []row{

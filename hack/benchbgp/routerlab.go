@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -11,12 +10,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/ferrolb/ferrolb/internal/core/model"
+	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
@@ -43,11 +40,11 @@ func routerLabRun(ctx context.Context, o options) ([]row, error) {
 	// The status watch ends with the lab.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	l, err := startLab(ctx, o)
+	l, err := benchkit.StartLab(ctx, o.KeepDir, nil, progress)
 	if err != nil {
 		return nil, err
 	}
-	defer closeLab(l, o)
+	defer benchkit.CloseLab(l, o.KeepDir, progress)
 	rl := &routerLab{o: o, l: l, nodeIPs: map[string]netip.Addr{}}
 	defer rl.closeVTYs()
 	if err := rl.setUp(ctx); err != nil {
@@ -110,13 +107,13 @@ func (rl *routerLab) setUp(ctx context.Context) error {
 	if err := applyConfig(ctx, l, routerLabConfig()); err != nil {
 		return err
 	}
-	if err := l.StartSpeakers(ctx, rl.o.speakerArgs...); err != nil {
+	if err := l.StartSpeakers(ctx, rl.o.SpeakerArgs()...); err != nil {
 		return err
 	}
-	if rl.cs, err = clientset(l.Cluster.Config); err != nil {
+	if rl.cs, err = benchkit.Clientset(l.Cluster.Config); err != nil {
 		return err
 	}
-	if _, err := rl.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}, metav1.CreateOptions{}); err != nil {
+	if err := benchkit.CreateNamespace(ctx, rl.cs, benchNS); err != nil {
 		return err
 	}
 	for _, r := range []*lab.Router{rl.bfd, rl.hold} {
@@ -152,7 +149,7 @@ func applyConfig(ctx context.Context, l *lab.Lab, text []byte) error {
 			return err
 		}
 		progress("  applying the configuration (attempt %d of 3): %v", attempt, err)
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := benchkit.Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
@@ -164,13 +161,6 @@ func pinned(name string, ip netip.Addr) *corev1.Service {
 	svc := cluster.LoadBalancer(benchNS, name)
 	svc.Annotations = map[string]string{"metallb.io/loadBalancerIPs": ip.String()}
 	return svc
-}
-
-// clientset returns an unthrottled clientset: the server sets the pace.
-func clientset(cfg *rest.Config) (kubernetes.Interface, error) {
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS = -1
-	return kubernetes.NewForConfig(cfg)
 }
 
 // hasAll reports whether peers holds every address of want.
@@ -227,7 +217,7 @@ func (rl *routerLab) steady(ctx context.Context, bound time.Duration) (time.Dura
 		if agree >= steadyChecks {
 			return since.Sub(start), nil
 		}
-		if err := sleep(ctx, steadyEvery); err != nil {
+		if err := benchkit.Sleep(ctx, steadyEvery); err != nil {
 			return 0, fmt.Errorf("no steady state within %s (last: %s): %w", bound, last, err)
 		}
 	}
@@ -261,9 +251,8 @@ type statusTimes struct {
 	at map[string]time.Time
 }
 
-func (s *statusTimes) observe(obj any) {
-	svc, ok := obj.(*corev1.Service)
-	if !ok || len(svc.Status.LoadBalancer.Ingress) == 0 {
+func (s *statusTimes) observe(svc *corev1.Service) {
+	if len(svc.Status.LoadBalancer.Ingress) == 0 {
 		return
 	}
 	now := time.Now()
@@ -285,17 +274,8 @@ func (s *statusTimes) get(name string) (time.Time, bool) {
 // and returns once it has synced.
 func watchStatuses(ctx context.Context, cs kubernetes.Interface) (*statusTimes, error) {
 	s := &statusTimes{at: map[string]time.Time{}}
-	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(benchNS))
-	inf := f.Core().V1().Services().Informer()
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    s.observe,
-		UpdateFunc: func(_, obj any) { s.observe(obj) },
-	}); err != nil {
+	if err := benchkit.WatchServices(ctx, cs, benchNS, s.observe); err != nil {
 		return nil, err
-	}
-	f.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return nil, errors.New("service informer did not sync")
 	}
 	return s, nil
 }

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ferrolb/ferrolb/internal/core/model"
@@ -27,45 +26,29 @@ const (
 	otherPoll = 250 * time.Millisecond
 )
 
-// speakerMem is one speaker's memory.
-type speakerMem struct {
-	node            string
-	idle, rss, peak uint64
-	anon, file      uint64 // RssAnon and RssFile of rss
-}
-
 // scaleResult is what the lab run measured.
 type scaleResult struct {
 	frr      time.Duration            // every node's path for every prefix in frr's RIB
 	routers  map[string]time.Duration // the same per router, as seen by its client
 	assigned time.Duration            // the controller wrote every IP
 	complete map[string]string        // per router: prefixes with a path from every node, at the end
-	mem      []speakerMem
+	mem      []benchkit.SpeakerMemory
 	cpu      string
 	writes   string // the API server's write requests, whole run
 }
 
 func scaleRun(ctx context.Context, o options) ([]row, error) {
 	var rows []row
-	n := thousands(o.services)
-	progress("baseline: a fresh API server alone, %d Services created and their statuses written, %d creators", o.services, o.concurrency)
-	direct, baseCPU, err := baselineRun(ctx, o, false)
+	n := benchkit.Thousands(o.services)
+	c, err := benchkit.CompareScale(ctx, o.SpeakerFlags, o.services, progress,
+		func(ctx context.Context, slices bool) (time.Duration, string, error) {
+			return baselineRun(ctx, o, slices)
+		},
+		func(ctx context.Context) (time.Duration, string, error) { return bareLabRun(ctx, o) })
 	if err != nil {
-		return rows, fmt.Errorf("baseline: %w", err)
+		return rows, err
 	}
-	progress("baseline with EndpointSlices too: the same plus one slice per Service")
-	directSlices, _, err := baselineRun(ctx, o, true)
-	if err != nil {
-		return rows, fmt.Errorf("baseline with slices: %w", err)
-	}
-	var bare time.Duration
-	var bareCPU string
-	if o.withoutSpeakers {
-		progress("lab without speakers: %d Services at once, the controller alone assigns", o.services)
-		if bare, bareCPU, err = bareLabRun(ctx, o); err != nil {
-			return rows, fmt.Errorf("lab without speakers: %w", err)
-		}
-	}
+	direct, directSlices, baseCPU, bare, bareCPU := c.Direct, c.DirectSlices, c.DirectCPU, c.Bare, c.BareCPU
 	res, err := labScaleRun(ctx, o)
 	if res.frr > 0 {
 		rows = append(rows,
@@ -92,23 +75,23 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 			row{"scale, prefixes with a path from every node at the end, per router", strings.Join(complete, ", "), fmt.Sprintf("%d each", o.services+1), ""},
 		)
 	}
-	if o.withoutSpeakers {
+	if o.WithoutSpeakers {
 		rows = append(rows,
 			row{"scale, same workload on a lab without speakers: controller assigned every IP", secs(bare), "", ""},
 			row{"scale, CPU used by the lab's processes without speakers", bareCPU, "", ""},
 		)
 	}
 	for _, m := range res.mem {
-		if m.rss == 0 {
+		if m.RSS == 0 {
 			continue
 		}
-		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s, idle / %s Services, 3 peers / peak (VmHWM)", m.node, n), mib(m.idle) + " / " + mib(m.rss) + " / " + mib(m.peak), memoryTarget, metalLBRSS})
+		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s, idle / %s Services, 3 peers / peak (VmHWM)", m.Node, n), benchkit.MiB(m.Idle) + " / " + benchkit.MiB(m.RSS) + " / " + benchkit.MiB(m.Peak), memoryTarget, metalLBRSS})
 	}
 	for _, m := range res.mem {
-		if m.rss == 0 {
+		if m.RSS == 0 {
 			continue
 		}
-		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s with %s Services: anonymous + file-backed (the binary)", m.node, n), mib(m.anon) + " + " + mib(m.file), "", ""})
+		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s with %s Services: anonymous + file-backed (the binary)", m.Node, n), benchkit.MiB(m.Anon) + " + " + benchkit.MiB(m.File), "", ""})
 	}
 	if res.cpu != "" {
 		rows = append(rows,
@@ -122,11 +105,11 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 
 func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	res := scaleResult{routers: map[string]time.Duration{}, complete: map[string]string{}}
-	l, err := startLab(ctx, o)
+	l, err := benchkit.StartLab(ctx, o.KeepDir, nil, progress)
 	if err != nil {
 		return res, err
 	}
-	defer closeLab(l, o)
+	defer benchkit.CloseLab(l, o.KeepDir, progress)
 	var routers []*lab.Router
 	for _, s := range scaleRouters {
 		r, err := l.AddRouter(ctx, lab.RouterOptions{
@@ -143,14 +126,14 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	if err := applyConfig(ctx, l, scaleConfig(o.services)); err != nil {
 		return res, err
 	}
-	if err := l.StartSpeakers(ctx, o.speakerArgs...); err != nil {
+	if err := l.StartSpeakers(ctx, o.SpeakerArgs()...); err != nil {
 		return res, err
 	}
-	cs, err := clientset(l.Cluster.Config)
+	cs, err := benchkit.Clientset(l.Cluster.Config)
 	if err != nil {
 		return res, err
 	}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}, metav1.CreateOptions{}); err != nil {
+	if err := benchkit.CreateNamespace(ctx, cs, benchNS); err != nil {
 		return res, err
 	}
 	for _, r := range routers {
@@ -159,11 +142,10 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		}
 	}
 	progress("  sessions established on the 3 routers")
-	var nodes, podIPs []string
+	var nodes []string
 	var nodeIPs []netip.Addr
 	for _, nd := range l.Nodes {
 		nodes = append(nodes, nd.Name)
-		podIPs = append(podIPs, nd.PodIPv4.String())
 		nodeIPs = append(nodeIPs, nd.IPv4)
 	}
 
@@ -179,33 +161,25 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		return res, err
 	}
 	progress("  the probe Service has a path from every node on every router")
-	for _, nd := range nodes {
-		sp, err := l.Speaker(nd)
-		if err != nil {
-			return res, err
-		}
-		idle, err := statusField(sp.PID(), "VmRSS:")
-		if err != nil {
-			return res, err
-		}
-		res.mem = append(res.mem, speakerMem{node: nd, idle: idle})
+	if res.mem, err = benchkit.IdleSpeakers(l); err != nil {
+		return res, err
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, o.phaseTimeout)
+	ctx, cancel := context.WithTimeout(ctx, o.PhaseTimeout)
 	defer cancel()
-	seen, err := watchAssigned(ctx, cs, o.services)
+	seen, err := benchkit.WatchAssigned(ctx, cs, benchNS, o.services)
 	if err != nil {
 		return res, err
 	}
 	want := o.services + 1 // and the probe
-	w := &workload{cs: cs, n: o.services, concurrency: o.concurrency, nodes: nodes, podIPs: podIPs}
-	if o.pprofPort != 0 && o.cpuProfile > 0 {
+	w := scaleWorkload(cs, o, benchkit.NodeBackends(l))
+	if o.PprofPort != 0 && o.CPUProfile > 0 {
 		go saveCPUProfile(ctx, l, o)
 	}
 	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
 	created := make(chan error, 1)
-	go func() { created <- w.run(ctx) }()
+	go func() { created <- w.Run(ctx) }()
 
 	// BIRD and GoBGP through their clients, in the background.
 	var mu sync.Mutex
@@ -221,14 +195,14 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 					mu.Unlock()
 					return
 				}
-				if sleep(ctx, otherPoll) != nil {
+				if benchkit.Sleep(ctx, otherPoll) != nil {
 					return
 				}
 			}
 		})
 	}
 
-	assignedc := seen.done
+	assignedc := seen.Done()
 	nextReport := start.Add(5 * time.Second)
 	var last map[netip.Addr]int
 	for res.frr == 0 {
@@ -250,24 +224,24 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 			progress("  all Services and slices created after %s", secs(time.Since(start)))
 			created = nil
 		case <-assignedc:
-			res.assigned = seen.at.Sub(start)
+			res.assigned = seen.At().Sub(start)
 			progress("  controller assigned every IP after %s", secs(res.assigned))
 			assignedc = nil
 		default:
 		}
 		if time.Now().After(nextReport) {
-			progress("  %d/%d assigned, FRR has %v prefixes per node after %s", seen.count(), o.services, counts(last, nodeIPs), secs(time.Since(start)))
+			progress("  %d/%d assigned, FRR has %v prefixes per node after %s", seen.Count(), o.services, counts(last, nodeIPs), secs(time.Since(start)))
 			nextReport = nextReport.Add(5 * time.Second)
 		}
-		if err := sleep(ctx, frrPoll); err != nil {
-			return res, fmt.Errorf("FRR has %v prefixes per node, %d/%d assigned: %w", counts(last, nodeIPs), seen.count(), o.services, err)
+		if err := benchkit.Sleep(ctx, frrPoll); err != nil {
+			return res, fmt.Errorf("FRR has %v prefixes per node, %d/%d assigned: %w", counts(last, nodeIPs), seen.Count(), o.services, err)
 		}
 	}
 	progress("  FRR has every path of every prefix after %s", secs(res.frr))
 	if assignedc != nil {
 		select {
 		case <-assignedc:
-			res.assigned = seen.at.Sub(start)
+			res.assigned = seen.At().Sub(start)
 		case <-ctx.Done():
 			return res, ctx.Err()
 		}
@@ -275,13 +249,13 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	wg.Wait()
 	res.cpu = benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
 	progress("  CPU used meanwhile: %s", res.cpu)
-	res.writes = apiWrites(ctx, cs)
+	res.writes = benchkit.APIWrites(ctx, cs, 50)
 	progress("  API writes so far: %s", res.writes)
 	for _, r := range routers[1:] {
 		if _, ok := res.routers[r.Name]; ok {
 			progress("  %s complete after %s", r.Name, secs(res.routers[r.Name]))
 		} else {
-			progress("  %s not complete within %s", r.Name, o.phaseTimeout)
+			progress("  %s not complete within %s", r.Name, o.PhaseTimeout)
 		}
 	}
 	if created != nil {
@@ -302,29 +276,24 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	progress("  prefixes with a path from every node: %v", res.complete)
 
 	progress("  settling for %s", o.settle)
-	if err := sleep(ctx, o.settle); err != nil {
+	if err := benchkit.Sleep(ctx, o.settle); err != nil {
 		return res, err
 	}
 	for i := range res.mem {
 		m := &res.mem[i]
-		sp, err := l.Speaker(m.node)
+		sp, err := l.Speaker(m.Node)
 		if err != nil {
 			return res, err
 		}
-		for _, f := range []struct {
-			name string
-			dst  *uint64
-		}{{"VmRSS:", &m.rss}, {"VmHWM:", &m.peak}, {"RssAnon:", &m.anon}, {"RssFile:", &m.file}} {
-			if *f.dst, err = statusField(sp.PID(), f.name); err != nil {
-				return res, err
-			}
+		if m.Memory, err = benchkit.ReadMemory(sp.PID()); err != nil {
+			return res, err
 		}
-		progress("  speaker on %s: VmRSS %s (anonymous %s, file %s), VmHWM %s", m.node, mib(m.rss), mib(m.anon), mib(m.file), mib(m.peak))
+		progress("  speaker on %s: %s", m.Node, m.Memory)
 		if i == 0 {
 			progress("    largest mappings: %s", largestMappings(sp.PID(), 6))
 		}
 	}
-	if o.pprofPort != 0 {
+	if o.PprofPort != 0 {
 		saveProfiles(ctx, l, o)
 	}
 	return res, nil
@@ -334,62 +303,39 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 // routers), timed until the controller has assigned every IP: the
 // speakers' share of the lab run.
 func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
-	l, err := startLab(ctx, o)
+	l, err := benchkit.StartLab(ctx, o.KeepDir, nil, progress)
 	if err != nil {
 		return 0, "", err
 	}
-	defer closeLab(l, o)
+	defer benchkit.CloseLab(l, o.KeepDir, progress)
 	if err := applyConfig(ctx, l, scaleConfig(o.services)); err != nil {
 		return 0, "", err
 	}
-	cs, err := clientset(l.Cluster.Config)
+	cs, err := benchkit.Clientset(l.Cluster.Config)
 	if err != nil {
 		return 0, "", err
 	}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}, metav1.CreateOptions{}); err != nil {
+	if err := benchkit.CreateNamespace(ctx, cs, benchNS); err != nil {
 		return 0, "", err
 	}
-	var nodes, podIPs []string
-	for _, nd := range l.Nodes {
-		nodes = append(nodes, nd.Name)
-		podIPs = append(podIPs, nd.PodIPv4.String())
-	}
-	ctx, cancel := context.WithTimeout(ctx, o.phaseTimeout)
+	ctx, cancel := context.WithTimeout(ctx, o.PhaseTimeout)
 	defer cancel()
 	// Ready: the controller assigns the probe.
 	probe := pinned("probe", netip.MustParseAddr(probeIP))
 	if _, err := cs.CoreV1().Services(benchNS).Create(ctx, probe, metav1.CreateOptions{}); err != nil {
 		return 0, "", err
 	}
-	for {
-		svc, err := cs.CoreV1().Services(benchNS).Get(ctx, "probe", metav1.GetOptions{})
-		if err == nil && len(svc.Status.LoadBalancer.Ingress) > 0 {
-			break
-		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return 0, "", fmt.Errorf("probe Service not assigned: %w", err)
-		}
+	if err := benchkit.WaitIngress(ctx, cs, benchNS, probe.Name); err != nil {
+		return 0, "", err
 	}
-	seen, err := watchAssigned(ctx, cs, o.services)
+	t, err := benchkit.TimeWorkload(ctx, scaleWorkload(cs, o, benchkit.NodeBackends(l)), func(d time.Duration) {
+		progress("  all Services and slices created after %s", secs(d))
+	})
 	if err != nil {
 		return 0, "", err
 	}
-	w := &workload{cs: cs, n: o.services, concurrency: o.concurrency, nodes: nodes, podIPs: podIPs}
-	cpu0 := benchkit.SampleChildren()
-	start := time.Now()
-	if err := w.run(ctx); err != nil {
-		return 0, "", err
-	}
-	progress("  all Services and slices created after %s", secs(time.Since(start)))
-	select {
-	case <-seen.done:
-	case <-ctx.Done():
-		return 0, "", fmt.Errorf("%d/%d assigned: %w", seen.count(), o.services, ctx.Err())
-	}
-	d := seen.at.Sub(start)
-	cpu := benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
-	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", secs(d), cpu, apiWrites(ctx, cs))
-	return d, cpu, nil
+	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", secs(t.Took), t.CPU, benchkit.APIWrites(ctx, cs, 50))
+	return t.Took, t.CPU, nil
 }
 
 // waitProbe waits until every router has the probe route with a next hop
@@ -404,7 +350,7 @@ func waitProbe(ctx context.Context, routers []*lab.Router, nodeIPs []netip.Addr,
 			if err == nil && ok && hasAll(pathHops(rt), nodeIPs) {
 				break
 			}
-			if err := sleep(ctx, 200*time.Millisecond); err != nil {
+			if err := benchkit.Sleep(ctx, 200*time.Millisecond); err != nil {
 				return fmt.Errorf("probe route on %s: %+v (ok %v, err %v)", r.Name, rt, ok, err)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrolb/ferrolb/internal/l2/wire"
+	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
@@ -78,11 +79,11 @@ type failoverLab struct {
 }
 
 func failoverRun(ctx context.Context, o options) ([]row, error) {
-	l, err := startLab(ctx, o, nil)
+	l, err := benchkit.StartLab(ctx, o.KeepDir, nil, progress)
 	if err != nil {
 		return nil, err
 	}
-	defer closeLab(l, o)
+	defer benchkit.CloseLab(l, o.KeepDir, progress)
 	f := &failoverLab{o: o, l: l, macs: map[wire.MAC]string{}}
 	for _, n := range l.Nodes {
 		m, err := wire.MACFrom(n.MAC)
@@ -117,7 +118,7 @@ func (f *failoverLab) setUp(ctx context.Context) error {
 	if err := l.Cluster.ApplyYAML(ctx, failoverConfig); err != nil {
 		return err
 	}
-	if err := l.StartSpeakers(ctx, f.o.speakerArgs...); err != nil {
+	if err := l.StartSpeakers(ctx, f.o.SpeakerArgs()...); err != nil {
 		return err
 	}
 	c := l.Cluster.Client
@@ -143,7 +144,7 @@ func (f *failoverLab) setUp(ctx context.Context) error {
 				f.ips = append(f.ips, netip.MustParseAddr(svc.Status.LoadBalancer.Ingress[0].IP))
 				break
 			}
-			if err := sleep(wctx, 100*time.Millisecond); err != nil {
+			if err := benchkit.Sleep(wctx, 100*time.Millisecond); err != nil {
 				return fmt.Errorf("Service fo-%d has no IP: %w", i, err)
 			}
 		}
@@ -251,7 +252,7 @@ func (f *failoverLab) steady(ctx context.Context, want map[netip.Addr]string, bo
 			st.owners = owners
 			return st, nil
 		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := benchkit.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return st, fmt.Errorf("no steady state (last owners %v): %w", last, err)
 		}
 	}
@@ -314,7 +315,7 @@ func (f *failoverLab) trial(ctx context.Context, i int, prev string) (trial, err
 		} else {
 			ok = 0
 		}
-		if err := sleep(wctx, f.o.httpEvery); err != nil {
+		if err := benchkit.Sleep(wctx, f.o.httpEvery); err != nil {
 			return t, fmt.Errorf("%s not served before the trial: %w", ip, err)
 		}
 	}
@@ -338,7 +339,7 @@ func (f *failoverLab) trial(ctx context.Context, i int, prev string) (trial, err
 
 	loop := startHTTPLoop(client, url, f.o.httpEvery)
 	defer loop.close()
-	if err := sleep(ctx, 300*time.Millisecond); err != nil {
+	if err := benchkit.Sleep(ctx, 300*time.Millisecond); err != nil {
 		return t, err
 	}
 	kctx, kcancel := context.WithTimeout(ctx, 10*time.Second)
@@ -448,13 +449,13 @@ func failoverRows(trials []trial) []row {
 			all[i] = fmt.Sprintf("%.2f", d.Seconds())
 		}
 		rows = append(rows,
-			row{fmt.Sprintf("failover, link down -> HTTP served, median of %d", len(httpT)), secs(median(httpT)), "< 1 s", metalLBFailover},
+			row{fmt.Sprintf("failover, link down -> HTTP served, median of %d", len(httpT)), secs(benchkit.Median(httpT)), "< 1 s", metalLBFailover},
 			row{"failover, worst", secs(slices.Max(httpT)), "< 2 s", ""},
 			row{"failover, each trial (s)", strings.Join(all, ", "), "", ""},
 		)
 	}
 	if len(arpT) > 0 {
-		rows = append(rows, row{"failover, link down -> first ARP from the new owner, median / worst", secs(median(arpT)) + " / " + secs(slices.Max(arpT)), "", ""})
+		rows = append(rows, row{"failover, link down -> first ARP from the new owner, median / worst", secs(benchkit.Median(arpT)) + " / " + secs(slices.Max(arpT)), "", ""})
 	}
 	rows = append(rows,
 		row{"failover, owners in turn", strings.Join(owners, ", "), "", ""},
@@ -462,9 +463,9 @@ func failoverRows(trials []trial) []row {
 		row{"failover, trials with 2 MACs at a check after recovery", fmt.Sprintf("%d of %d", conflicted, n), "0", ""},
 		row{"failover, trials whose original owners did not come back", fmt.Sprintf("%d of %d", slow, n), "", ""},
 	)
-	rows = append(rows, row{"recovery, span of ARP checks (every ~0.25 s) finding an IP unanswered, median / worst", secs(median(silentT)) + " / " + secs(slices.Max(silentT)), "", ""})
+	rows = append(rows, row{"recovery, span of ARP checks (every ~0.25 s) finding an IP unanswered, median / worst", secs(benchkit.Median(silentT)) + " / " + secs(slices.Max(silentT)), "", ""})
 	if len(recT) > 0 {
-		rows = append(rows, row{"recovery, speaker restarted -> original owners alone, median / worst", secs(median(recT)) + " / " + secs(slices.Max(recT)), "", ""})
+		rows = append(rows, row{"recovery, speaker restarted -> original owners alone, median / worst", secs(benchkit.Median(recT)) + " / " + secs(slices.Max(recT)), "", ""})
 	}
 	return rows
 }

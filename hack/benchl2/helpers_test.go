@@ -3,7 +3,6 @@ package main
 import (
 	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -28,39 +27,6 @@ func TestPoolIP(t *testing.T) {
 	// The probe's address stays outside the largest pool.
 	if last := poolIP(maxServices - 1); !last.Less(netip.MustParseAddr(probeIP)) {
 		t.Errorf("the largest pool ends at %s, past the probe %s", last, probeIP)
-	}
-}
-
-func TestMedian(t *testing.T) {
-	for _, tc := range []struct {
-		in   []time.Duration
-		want time.Duration
-	}{
-		{[]time.Duration{3}, 3},
-		{[]time.Duration{5, 1, 3}, 3},
-		{[]time.Duration{4, 1, 3, 2}, 2}, // (2+3)/2 in integer nanoseconds
-		{[]time.Duration{10, 20}, 15},
-	} {
-		if got := median(tc.in); got != tc.want {
-			t.Errorf("median(%v) = %v; want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestThousands(t *testing.T) {
-	for n, want := range map[int]string{7: "7", 999: "999", 1000: "1,000", 65000: "65,000", 1234567: "1,234,567"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q; want %q", n, got, want)
-		}
-	}
-}
-
-func TestPromLabel(t *testing.T) {
-	set := `code="201",component="apiserver",resource="services",subresource="status",verb="PATCH"`
-	for name, want := range map[string]string{"verb": "PATCH", "resource": "services", "subresource": "status", "code": "201", "group": ""} {
-		if got := promLabel(set, name); got != want {
-			t.Errorf("promLabel(%q) = %q; want %q", name, got, want)
-		}
 	}
 }
 

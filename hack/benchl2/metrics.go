@@ -1,18 +1,14 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/lab"
@@ -83,57 +79,4 @@ func speakerCounter(ctx context.Context, l *lab.Lab, node, family string, labels
 		return 0, fmt.Errorf("no %s{%s} on %s", family, strings.Join(labels, ","), node)
 	}
 	return sum, nil
-}
-
-// apiWrites summarises the API server's write requests so far, from its
-// own metrics: each verb and resource done at least 50 times, with its
-// count, largest first. Errors just yield a note.
-func apiWrites(ctx context.Context, cs kubernetes.Interface) string {
-	b, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		return "API metrics unavailable: " + err.Error()
-	}
-	counts := map[string]float64{}
-	for _, line := range strings.Split(string(b), "\n") {
-		name, rest, ok := strings.Cut(line, "{")
-		if !ok || name != "apiserver_request_total" {
-			continue
-		}
-		set, value, _ := strings.Cut(rest, "} ")
-		verb, res, sub := promLabel(set, "verb"), promLabel(set, "resource"), promLabel(set, "subresource")
-		if verb != "POST" && verb != "PUT" && verb != "PATCH" && verb != "DELETE" {
-			continue
-		}
-		if sub != "" {
-			res += "/" + sub
-		}
-		v, _ := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		counts[verb+" "+res] += v
-	}
-	type kv struct {
-		k string
-		v float64
-	}
-	var all []kv
-	for k, v := range counts {
-		if v >= 50 {
-			all = append(all, kv{k, v})
-		}
-	}
-	slices.SortFunc(all, func(a, b kv) int { return cmp.Compare(b.v, a.v) })
-	var parts []string
-	for _, e := range all {
-		parts = append(parts, fmt.Sprintf("%s %.0f", e.k, e.v))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// promLabel returns the value of name in a Prometheus label list.
-func promLabel(set, name string) string {
-	_, v, ok := strings.Cut(","+set, ","+name+`="`)
-	if !ok {
-		return ""
-	}
-	v, _, _ = strings.Cut(v, `"`)
-	return v
 }

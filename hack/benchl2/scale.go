@@ -2,30 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
-	"k8s.io/utils/ptr"
 
-	"github.com/ferrolb/ferrolb/internal/core/assign"
 	"github.com/ferrolb/ferrolb/internal/l2/wire"
 	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/cluster"
@@ -80,43 +64,19 @@ spec:
 `)
 }
 
-// clientset returns an unthrottled clientset: the server sets the pace.
-func clientset(cfg *rest.Config) (kubernetes.Interface, error) {
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS = -1
-	return kubernetes.NewForConfig(cfg)
-}
-
-// speakerMem is one speaker's memory.
-type speakerMem struct {
-	node            string
-	idle, rss, peak uint64
-	anon, file      uint64 // RssAnon and RssFile of rss
-}
-
 func scaleRun(ctx context.Context, o options) ([]row, error) {
 	var rows []row
-	n := thousands(o.services)
+	n := benchkit.Thousands(o.services)
 
-	progress("baseline: a fresh API server alone, %d Services created and their statuses written, %d creators", o.services, o.concurrency)
-	direct, baseCPU, err := baselineRun(ctx, o, false)
+	c, err := benchkit.CompareScale(ctx, o.SpeakerFlags, o.services, progress,
+		func(ctx context.Context, slices bool) (time.Duration, string, error) {
+			return baselineRun(ctx, o, slices)
+		},
+		func(ctx context.Context) (time.Duration, string, error) { return bareLabRun(ctx, o) })
 	if err != nil {
-		return rows, fmt.Errorf("baseline: %w", err)
+		return rows, err
 	}
-	progress("baseline with EndpointSlices too: the same plus one slice per Service")
-	directSlices, _, err := baselineRun(ctx, o, true)
-	if err != nil {
-		return rows, fmt.Errorf("baseline with slices: %w", err)
-	}
-
-	var bare time.Duration
-	var bareCPU string
-	if o.withoutSpeakers {
-		progress("lab without speakers: %d Services at once, the controller alone assigns", o.services)
-		if bare, bareCPU, err = bareLabRun(ctx, o); err != nil {
-			return rows, fmt.Errorf("lab without speakers: %w", err)
-		}
-	}
+	direct, directSlices, baseCPU, bare, bareCPU := c.Direct, c.DirectSlices, c.DirectCPU, c.Bare, c.BareCPU
 
 	progress("lab: %d L2 Services at once on 3 nodes", o.services)
 	res, err := labScaleRun(ctx, o)
@@ -134,12 +94,12 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 		row{"scale, IPs per node", res.perNode, "", ""},
 	)
 	for _, m := range res.mem {
-		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s, idle / %s Services / peak (VmHWM)", m.node, n), mib(m.idle) + " / " + mib(m.rss) + " / " + mib(m.peak), "< 60 MiB", metalLBRSS})
+		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s, idle / %s Services / peak (VmHWM)", m.Node, n), benchkit.MiB(m.Idle) + " / " + benchkit.MiB(m.RSS) + " / " + benchkit.MiB(m.Peak), "< 60 MiB", metalLBRSS})
 	}
 	for _, m := range res.mem {
-		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s with %s Services: anonymous + file-backed (the binary)", m.node, n), mib(m.anon) + " + " + mib(m.file), "", ""})
+		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s with %s Services: anonymous + file-backed (the binary)", m.Node, n), benchkit.MiB(m.Anon) + " + " + benchkit.MiB(m.File), "", ""})
 	}
-	if o.withoutSpeakers {
+	if o.WithoutSpeakers {
 		rows = append(rows,
 			row{"scale, same lab without speakers: controller assigned every IP", secs(bare), "", ""},
 			row{"scale, CPU used by the lab's processes without speakers", bareCPU, "", ""},
@@ -156,187 +116,12 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 	return rows, nil
 }
 
-// baselineRun times a plain client on a fresh API server creating the
-// Services (and, if slices, one EndpointSlice each) and writing the
-// statuses the controller would, until an informer has seen every IP.
-func baselineRun(ctx context.Context, o options, slices bool) (time.Duration, string, error) {
-	c, err := cluster.Start(ctx, cluster.Options{})
-	if err != nil {
-		return 0, "", err
-	}
-	defer func() {
-		c.Stop()
-		if o.keepDir {
-			progress("  cluster files kept in %s", c.Dir)
-		} else {
-			_ = os.RemoveAll(c.Dir)
-		}
-	}()
-	cs, err := clientset(c.Config)
-	if err != nil {
-		return 0, "", err
-	}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}, metav1.CreateOptions{}); err != nil {
-		return 0, "", err
-	}
-	ctx, cancel := context.WithTimeout(ctx, o.phaseTimeout)
-	defer cancel()
-	seen, err := watchAssigned(ctx, cs, o.services)
-	if err != nil {
-		return 0, "", err
-	}
-	w := &workload{cs: cs, n: o.services, concurrency: o.concurrency, writeStatus: true}
-	if slices {
-		w.nodes = []string{"node1", "node2", "node3"}
-		for i := range w.nodes {
-			w.podIPs = append(w.podIPs, lab.PodIPv4(i+1).String())
-		}
-	}
-	cpu0 := benchkit.SampleChildren()
-	start := time.Now()
-	errc := make(chan error, 1)
-	go func() { errc <- w.run(ctx) }()
-	if err := <-errc; err != nil {
-		return 0, "", err
-	}
-	select {
-	case <-seen.done:
-	case <-ctx.Done():
-		return 0, "", fmt.Errorf("%d/%d statuses seen: %w", seen.count(), o.services, ctx.Err())
-	}
-	d := seen.at.Sub(start)
-	cpu := benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
-	progress("  %d Services written in %s; CPU: %s; API writes: %s", o.services, secs(d), cpu, apiWrites(ctx, cs))
-	return d, cpu, nil
-}
-
-// workload creates Services svc-0 .. svc-(n-1) in benchNS with
-// concurrency goroutines, each followed by its EndpointSlice (one ready
-// endpoint, on nodes[i mod len(nodes)]) when nodes is set, and by the
-// status the controller would write when writeStatus is set. The first
-// error stops everything.
-type workload struct {
-	cs          kubernetes.Interface
-	n           int
-	concurrency int
-	nodes       []string
-	podIPs      []string
-	writeStatus bool
-}
-
-func (w *workload) run(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range w.concurrency {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < w.n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				if err := w.one(ctx, i); err != nil {
-					cancel(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return context.Cause(ctx)
-}
-
-func (w *workload) one(ctx context.Context, i int) error {
-	name := "svc-" + strconv.Itoa(i)
-	svc, err := w.cs.CoreV1().Services(benchNS).Create(ctx, cluster.LoadBalancer(benchNS, name), metav1.CreateOptions{})
-	if err != nil {
-		return err
-	}
-	if len(w.nodes) > 0 {
-		k := i % len(w.nodes)
-		slice := &discoveryv1.EndpointSlice{
-			ObjectMeta: metav1.ObjectMeta{
-				Namespace: benchNS,
-				Name:      name + "-bench",
-				Labels:    map[string]string{discoveryv1.LabelServiceName: name, discoveryv1.LabelManagedBy: "benchl2.ferrolb.io"},
-			},
-			AddressType: discoveryv1.AddressTypeIPv4,
-			Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(int32(lab.BackendPort))}},
-			Endpoints: []discoveryv1.Endpoint{{
-				Addresses:  []string{w.podIPs[k]},
-				Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true), Serving: ptr.To(true), Terminating: ptr.To(false)},
-				NodeName:   ptr.To(w.nodes[k]),
-			}},
-		}
-		if _, err := w.cs.DiscoveryV1().EndpointSlices(benchNS).Create(ctx, slice, metav1.CreateOptions{}); err != nil {
-			return err
-		}
-	}
-	if !w.writeStatus {
-		return nil
-	}
-	ip := poolIP(i).String()
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}},"status":{"loadBalancer":{"ingress":[{"ip":%q}]},"conditions":[{"type":%q,"status":"True","reason":%q,"message":%q,"observedGeneration":%d,"lastTransitionTime":%q}]}}`,
-		assign.AnnotationAllocatedFromPool, scalePool, ip, assign.ConditionType, assign.ReasonAssigned,
-		fmt.Sprintf("assigned %s from IPAddressPool %q", ip, scalePool), svc.Generation, time.Now().UTC().Format(time.RFC3339))
-	_, err = w.cs.CoreV1().Services(benchNS).Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
-	return err
-}
-
-// assigned counts the Services of benchNS that have an ingress IP.
-type assigned struct {
-	mu    sync.Mutex
-	names map[string]bool
-	want  int
-	done  chan struct{} // closed when all want are seen
-	at    time.Time     // when that happened; read after done
-}
-
-func (a *assigned) count() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.names)
-}
-
-func (a *assigned) observe(obj any) {
-	svc, ok := obj.(*corev1.Service)
-	if !ok || len(svc.Status.LoadBalancer.Ingress) == 0 {
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.names[svc.Name] {
-		return
-	}
-	a.names[svc.Name] = true
-	if len(a.names) == a.want {
-		a.at = time.Now()
-		close(a.done)
-	}
-}
-
-// watchAssigned starts an informer on benchNS's Services (until ctx ends)
-// and returns once it has synced.
-func watchAssigned(ctx context.Context, cs kubernetes.Interface, want int) (*assigned, error) {
-	a := &assigned{names: map[string]bool{}, want: want, done: make(chan struct{})}
-	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(benchNS))
-	inf := f.Core().V1().Services().Informer()
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    a.observe,
-		UpdateFunc: func(_, obj any) { a.observe(obj) },
-	}); err != nil {
-		return nil, err
-	}
-	f.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return nil, errors.New("service informer did not sync")
-	}
-	return a, nil
-}
-
 // scaleResult is what the lab run measured.
 type scaleResult struct {
 	answered, assigned  time.Duration
 	single, multi, none int
 	perNode             string
-	mem                 []speakerMem
+	mem                 []benchkit.SpeakerMemory
 	cpu                 string // CPU used by the lab's processes during the run
 	passes              string // layer2 reconcile passes per speaker during the run
 	writes              string // the API server's write requests at the end
@@ -359,22 +144,22 @@ func reconcilePasses(ctx context.Context, l *lab.Lab) []float64 {
 
 func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	var res scaleResult
-	l, err := startLab(ctx, o, []string{bigPool})
+	l, err := benchkit.StartLab(ctx, o.KeepDir, []netip.Prefix{mustPrefix(bigPool)}, progress)
 	if err != nil {
 		return res, err
 	}
-	defer closeLab(l, o)
+	defer benchkit.CloseLab(l, o.KeepDir, progress)
 	if err := l.Cluster.ApplyYAML(ctx, scaleConfig(o.services)); err != nil {
 		return res, err
 	}
-	if err := l.StartSpeakers(ctx, o.speakerArgs...); err != nil {
+	if err := l.StartSpeakers(ctx, o.SpeakerArgs()...); err != nil {
 		return res, err
 	}
-	cs, err := clientset(l.Cluster.Config)
+	cs, err := benchkit.Clientset(l.Cluster.Config)
 	if err != nil {
 		return res, err
 	}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}, metav1.CreateOptions{}); err != nil {
+	if err := benchkit.CreateNamespace(ctx, cs, benchNS); err != nil {
 		return res, err
 	}
 	p, err := openProber(l.Client.NS)
@@ -383,7 +168,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	}
 	defer p.close()
 	macs := map[wire.MAC]string{}
-	var nodes, podIPs []string
+	var nodes []string
 	for _, nd := range l.Nodes {
 		m, err := wire.MACFrom(nd.MAC)
 		if err != nil {
@@ -391,7 +176,6 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		}
 		macs[m] = nd.Name
 		nodes = append(nodes, nd.Name)
-		podIPs = append(podIPs, nd.PodIPv4.String())
 	}
 
 	// Ready: the controller assigns and some speaker announces a probe.
@@ -407,21 +191,13 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		return res, fmt.Errorf("probe Service %s never answered: %w", probeIP, err)
 	}
 	progress("  speakers announce the probe Service")
-	for _, nd := range nodes {
-		sp, err := l.Speaker(nd)
-		if err != nil {
-			return res, err
-		}
-		idle, err := statusField(sp.PID(), "VmRSS:")
-		if err != nil {
-			return res, err
-		}
-		res.mem = append(res.mem, speakerMem{node: nd, idle: idle})
+	if res.mem, err = benchkit.IdleSpeakers(l); err != nil {
+		return res, err
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, o.phaseTimeout)
+	ctx, cancel := context.WithTimeout(ctx, o.PhaseTimeout)
 	defer cancel()
-	seen, err := watchAssigned(ctx, cs, o.services)
+	seen, err := benchkit.WatchAssigned(ctx, cs, benchNS, o.services)
 	if err != nil {
 		return res, err
 	}
@@ -447,17 +223,17 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	})
 	defer unsub()
 
-	w := &workload{cs: cs, n: o.services, concurrency: o.concurrency, nodes: nodes, podIPs: podIPs}
-	if o.pprofPort != 0 && o.cpuProfile > 0 {
+	w := scaleWorkload(cs, o, benchkit.NodeBackends(l))
+	if o.PprofPort != 0 && o.CPUProfile > 0 {
 		go saveCPUProfile(ctx, l, o)
 	}
 	passes0 := reconcilePasses(ctx, l)
 	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
 	created := make(chan error, 1)
-	go func() { created <- w.run(ctx) }()
+	go func() { created <- w.Run(ctx) }()
 	var last time.Time
-	assignedc := seen.done
+	assignedc := seen.Done()
 	nextReport := start.Add(5 * time.Second)
 	for {
 		mu.Lock()
@@ -477,7 +253,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 			progress("  all Services and slices created after %s", secs(time.Since(start)))
 			created = nil
 		case <-assignedc:
-			res.assigned = seen.at.Sub(start)
+			res.assigned = seen.At().Sub(start)
 			progress("  controller assigned every IP after %s", secs(res.assigned))
 			assignedc = nil
 		default:
@@ -486,14 +262,14 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 			break
 		}
 		if time.Now().After(nextReport) {
-			progress("  %d/%d assigned, %d/%d answer ARP after %s (prober drops %d)", seen.count(), o.services, done, o.services, secs(time.Since(start)), p.drops())
+			progress("  %d/%d assigned, %d/%d answer ARP after %s (prober drops %d)", seen.Count(), o.services, done, o.services, secs(time.Since(start)), p.drops())
 			nextReport = nextReport.Add(5 * time.Second)
 		}
 		if err := p.request(ctx, pending); err != nil {
 			return res, err
 		}
-		if err := sleep(ctx, arpRound); err != nil {
-			return res, fmt.Errorf("%d/%d IPs answered ARP, %d/%d assigned: %w", done, o.services, seen.count(), o.services, err)
+		if err := benchkit.Sleep(ctx, arpRound); err != nil {
+			return res, fmt.Errorf("%d/%d IPs answered ARP, %d/%d assigned: %w", done, o.services, seen.Count(), o.services, err)
 		}
 	}
 	unsub()
@@ -505,7 +281,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	res.answered = last.Sub(start)
 	res.cpu = benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
 	progress("  CPU used meanwhile: %s", res.cpu)
-	res.writes = apiWrites(ctx, cs)
+	res.writes = benchkit.APIWrites(ctx, cs, 50)
 	progress("  API writes so far: %s", res.writes)
 	if passes1 := reconcilePasses(ctx, l); passes0 != nil && passes1 != nil {
 		var parts []string
@@ -518,7 +294,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	if assignedc != nil { // not read yet (nothing answers before it is assigned)
 		select {
 		case <-assignedc:
-			res.assigned = seen.at.Sub(start)
+			res.assigned = seen.At().Sub(start)
 		case <-ctx.Done():
 			return res, ctx.Err()
 		}
@@ -526,7 +302,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	progress("  every IP answers ARP after %s", secs(res.answered))
 
 	progress("  settling for %s", o.settle)
-	if err := sleep(ctx, o.settle); err != nil {
+	if err := benchkit.Sleep(ctx, o.settle); err != nil {
 		return res, err
 	}
 	got, err := p.ask(ctx, ips, time.Second)
@@ -564,25 +340,17 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		}
 	}
 	for i := range res.mem {
-		sp, err := l.Speaker(res.mem[i].node)
+		m := &res.mem[i]
+		sp, err := l.Speaker(m.Node)
 		if err != nil {
 			return res, err
 		}
-		if res.mem[i].rss, err = statusField(sp.PID(), "VmRSS:"); err != nil {
+		if m.Memory, err = benchkit.ReadMemory(sp.PID()); err != nil {
 			return res, err
 		}
-		if res.mem[i].peak, err = statusField(sp.PID(), "VmHWM:"); err != nil {
-			return res, err
-		}
-		if res.mem[i].anon, err = statusField(sp.PID(), "RssAnon:"); err != nil {
-			return res, err
-		}
-		if res.mem[i].file, err = statusField(sp.PID(), "RssFile:"); err != nil {
-			return res, err
-		}
-		progress("  speaker on %s: VmRSS %s (anonymous %s, file %s), VmHWM %s", res.mem[i].node, mib(res.mem[i].rss), mib(res.mem[i].anon), mib(res.mem[i].file), mib(res.mem[i].peak))
+		progress("  speaker on %s: %s", m.Node, m.Memory)
 	}
-	if o.pprofPort != 0 {
+	if o.PprofPort != 0 {
 		saveProfiles(ctx, l, o)
 	}
 	return res, nil
@@ -592,27 +360,22 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 // timed until the controller has assigned every IP. It tells the
 // speakers' share of the lab run.
 func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
-	l, err := startLab(ctx, o, []string{bigPool})
+	l, err := benchkit.StartLab(ctx, o.KeepDir, []netip.Prefix{mustPrefix(bigPool)}, progress)
 	if err != nil {
 		return 0, "", err
 	}
-	defer closeLab(l, o)
+	defer benchkit.CloseLab(l, o.KeepDir, progress)
 	if err := l.Cluster.ApplyYAML(ctx, scaleConfig(o.services)); err != nil {
 		return 0, "", err
 	}
-	cs, err := clientset(l.Cluster.Config)
+	cs, err := benchkit.Clientset(l.Cluster.Config)
 	if err != nil {
 		return 0, "", err
 	}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}, metav1.CreateOptions{}); err != nil {
+	if err := benchkit.CreateNamespace(ctx, cs, benchNS); err != nil {
 		return 0, "", err
 	}
-	var nodes, podIPs []string
-	for _, nd := range l.Nodes {
-		nodes = append(nodes, nd.Name)
-		podIPs = append(podIPs, nd.PodIPv4.String())
-	}
-	ctx, cancel := context.WithTimeout(ctx, o.phaseTimeout)
+	ctx, cancel := context.WithTimeout(ctx, o.PhaseTimeout)
 	defer cancel()
 	// Ready: the controller assigns a probe.
 	probe := cluster.LoadBalancer("default", "probe")
@@ -620,35 +383,17 @@ func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
 	if _, err := cs.CoreV1().Services("default").Create(ctx, probe, metav1.CreateOptions{}); err != nil {
 		return 0, "", err
 	}
-	for {
-		svc, err := cs.CoreV1().Services("default").Get(ctx, "probe", metav1.GetOptions{})
-		if err == nil && len(svc.Status.LoadBalancer.Ingress) > 0 {
-			break
-		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return 0, "", fmt.Errorf("probe Service not assigned: %w", err)
-		}
+	if err := benchkit.WaitIngress(ctx, cs, "default", probe.Name); err != nil {
+		return 0, "", err
 	}
-	seen, err := watchAssigned(ctx, cs, o.services)
+	t, err := benchkit.TimeWorkload(ctx, scaleWorkload(cs, o, benchkit.NodeBackends(l)), func(d time.Duration) {
+		progress("  all Services and slices created after %s", secs(d))
+	})
 	if err != nil {
 		return 0, "", err
 	}
-	w := &workload{cs: cs, n: o.services, concurrency: o.concurrency, nodes: nodes, podIPs: podIPs}
-	cpu0 := benchkit.SampleChildren()
-	start := time.Now()
-	if err := w.run(ctx); err != nil {
-		return 0, "", err
-	}
-	progress("  all Services and slices created after %s", secs(time.Since(start)))
-	select {
-	case <-seen.done:
-	case <-ctx.Done():
-		return 0, "", fmt.Errorf("%d/%d assigned: %w", seen.count(), o.services, ctx.Err())
-	}
-	d := seen.at.Sub(start)
-	cpu := benchkit.CPUSummary(cpu0, benchkit.SampleChildren())
-	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", secs(d), cpu, apiWrites(ctx, cs))
-	return d, cpu, nil
+	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", secs(t.Took), t.CPU, benchkit.APIWrites(ctx, cs, 50))
+	return t.Took, t.CPU, nil
 }
 
 // waitAnswered asks for ips until each has been answered, within bound.
@@ -663,100 +408,28 @@ func waitAnswered(ctx context.Context, p *prober, ips []netip.Addr, bound time.D
 		if len(got) == len(ips) {
 			return nil
 		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+		if err := benchkit.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return err
 		}
 	}
 }
 
-// statusField reads a size field (kB) of /proc/<pid>/status, in bytes.
-func statusField(pid int, field string) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				break
-			}
-			kb, err := strconv.ParseUint(f[0], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+// profiles saves the speakers' profiles into o.ProfileDir.
+func profiles(o options) benchkit.Profiles {
+	return benchkit.Profiles{Port: o.PprofPort, Dir: o.ProfileDir, Prefix: "speaker", Progress: progress}
 }
 
-// saveProfiles fetches each speaker's heap profile (and goroutine dump)
-// from its pprof endpoint inside its node and writes them to
-// o.profileDir. Failures are only reported.
+// saveProfiles fetches each speaker's heap and allocation profiles and
+// goroutine dump from its pprof endpoint inside its node. Failures are
+// only reported.
 func saveProfiles(ctx context.Context, l *lab.Lab, o options) {
-	dir := o.profileDir
-	if dir == "" {
-		dir = "."
-	}
 	for _, nd := range l.Nodes {
-		c := &http.Client{Transport: &http.Transport{DialContext: benchkit.NSDialer(nd.NS), DisableKeepAlives: true}, Timeout: 30 * time.Second}
-		for _, prof := range []string{"heap", "allocs", "goroutine"} {
-			url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/%s", o.pprofPort, prof)
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			if err != nil {
-				progress("  pprof: %v", err)
-				continue
-			}
-			resp, err := c.Do(req)
-			if err != nil {
-				progress("  pprof %s on %s: %v", prof, nd.Name, err)
-				continue
-			}
-			b, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil || resp.StatusCode != http.StatusOK {
-				progress("  pprof %s on %s: status %d %v", prof, nd.Name, resp.StatusCode, err)
-				continue
-			}
-			path := filepath.Join(dir, fmt.Sprintf("speaker-%s-%s.pb.gz", nd.Name, prof))
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				progress("  pprof: %v", err)
-				continue
-			}
-			progress("  saved %s", path)
-		}
+		profiles(o).Save(ctx, nd.Name, nd.NS, "heap", "allocs", "goroutine")
 	}
 }
 
-// saveCPUProfile records node1's speaker CPU profile for o.cpuProfile from
-// the start of the scale workload into o.profileDir. Failures are only
-// reported.
+// saveCPUProfile records node1's speaker CPU profile for o.CPUProfile from
+// the start of the scale workload. Failures are only reported.
 func saveCPUProfile(ctx context.Context, l *lab.Lab, o options) {
-	nd := l.Nodes[0]
-	c := &http.Client{Transport: &http.Transport{DialContext: benchkit.NSDialer(nd.NS), DisableKeepAlives: true}, Timeout: o.cpuProfile + 30*time.Second}
-	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", o.pprofPort, int(o.cpuProfile.Seconds()))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		progress("  cpu profile: %v", err)
-		return
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		progress("  cpu profile on %s: %v", nd.Name, err)
-		return
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		progress("  cpu profile on %s: status %d %v", nd.Name, resp.StatusCode, err)
-		return
-	}
-	dir := o.profileDir
-	if dir == "" {
-		dir = "."
-	}
-	path := filepath.Join(dir, fmt.Sprintf("speaker-%s-cpu.pb.gz", nd.Name))
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		progress("  cpu profile: %v", err)
-		return
-	}
-	progress("  saved %s", path)
+	profiles(o).SaveCPU(ctx, l.Nodes[0].Name, l.Nodes[0].NS, o.CPUProfile)
 }

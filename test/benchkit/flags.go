@@ -1,0 +1,45 @@
+package benchkit
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SpeakerFlags are the flags the speaker benchmarks (hack/benchl2,
+// hack/benchbgp) share: the scale workload's concurrency and bound, the
+// labs' directories, the speakers' extra flags and profiles, and the
+// comparison without speakers.
+type SpeakerFlags struct {
+	Concurrency     int           // -concurrency
+	PhaseTimeout    time.Duration // -phase-timeout
+	KeepDir         bool          // -keep-dir
+	PprofPort       int           // -pprof-port
+	ProfileDir      string        // -profile-dir
+	CPUProfile      time.Duration // -cpu-profile
+	WithoutSpeakers bool          // -compare-without-speakers
+	extraArgs       string        // -speaker-args
+}
+
+// Register defines the flags on fs, with their defaults.
+func (f *SpeakerFlags) Register(fs *flag.FlagSet) {
+	fs.IntVar(&f.Concurrency, "concurrency", 16, "goroutines creating Services (same in the scale run and its baseline)")
+	fs.DurationVar(&f.PhaseTimeout, "phase-timeout", 5*time.Minute, "bound on each wait of the scale run")
+	fs.BoolVar(&f.KeepDir, "keep-dir", false, "keep each lab's directory (process logs) and print where")
+	fs.StringVar(&f.extraArgs, "speaker-args", "", "extra speaker flags, space-separated (e.g. \"--log-level debug\")")
+	fs.IntVar(&f.PprofPort, "pprof-port", 0, "run the speakers with --pprof-bind-address 127.0.0.1:<port> (inside each node) and save their heap profiles after the scale run")
+	fs.StringVar(&f.ProfileDir, "profile-dir", "", "where to save the profiles (default: the current directory)")
+	fs.DurationVar(&f.CPUProfile, "cpu-profile", 0, "with -pprof-port, also record node1's speaker CPU profile for this long from the start of the scale workload")
+	fs.BoolVar(&f.WithoutSpeakers, "compare-without-speakers", false, "diagnostic: also time the scale workload on a lab without speakers (controller only)")
+}
+
+// SpeakerArgs are the speakers' extra flags: those of -speaker-args, and
+// the pprof address with -pprof-port.
+func (f *SpeakerFlags) SpeakerArgs() []string {
+	args := strings.Fields(f.extraArgs)
+	if f.PprofPort != 0 {
+		args = append(args, "--pprof-bind-address", fmt.Sprintf("127.0.0.1:%d", f.PprofPort))
+	}
+	return args
+}
