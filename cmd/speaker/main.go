@@ -152,8 +152,12 @@ func run() error {
 		IgnoreExcludeLB: f.ignoreExcludeLB,
 		Log:             log,
 		Registry:        metrics.Registry,
-		HoldDown:        f.holdDown,
-		Debounce:        f.debounce,
+		// A returning speaker waits a little longer than its peers' warm-up
+		// (a few heartbeats: they hear it slightly after it joined), so the
+		// old owner has let go before it answers: a moment without an
+		// answer for new lookups, never two answers.
+		HoldDown: f.holdDown + 3*f.heartbeat,
+		Debounce: f.debounce,
 	}
 	exclude, err := announcer.ReadExcludeFile(f.excludeFile)
 	if err != nil {
