@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -78,6 +79,18 @@ type Reconciler struct {
 
 	bgpAnnounced map[string]bool
 	bgpSeries    map[metrics.Announcement]bool
+
+	lastPass atomic.Int64 // duration of the last pass, nanoseconds
+}
+
+// window is how long object events are coalesced: four times the last
+// pass, so passes take at most a fifth of a core, between 5 ms (a small
+// cluster: changes apply almost at once) and limit.
+func (r *Reconciler) window(limit time.Duration) time.Duration {
+	if limit <= 0 {
+		return 0
+	}
+	return min(max(4*time.Duration(r.lastPass.Load()), 5*time.Millisecond), limit)
 }
 
 // ConfigRecorder receives the configuration state for metrics.
@@ -99,6 +112,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (res re
 	if r.Pass != nil {
 		r.Pass()
 	}
+	began := time.Now()
+	defer func() { r.lastPass.Store(int64(time.Since(began))) }()
 	if r.current == nil {
 		r.current = map[netip.Addr]bool{}
 		r.holdUntil = now.Add(r.HoldDown)

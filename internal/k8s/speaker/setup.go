@@ -138,7 +138,7 @@ func Setup(mgr manager.Manager, o Options) error {
 	// Object events are coalesced for a short while: a burst of Services
 	// costs a few passes, not one per object. Membership changes (a dead
 	// node) and announcer notifications skip the wait.
-	toSync := debounced(o.Debounce)
+	toSync := debounced(func() time.Duration { return r.window(o.Debounce) })
 	inNS := predicate.NewPredicateFuncs(func(obj client.Object) bool { return obj.GetNamespace() == o.Namespace })
 	b := builder.ControllerManagedBy(mgr).
 		Named("layer2").
@@ -178,12 +178,13 @@ func Setup(mgr manager.Manager, o Options) error {
 }
 
 // debounced enqueues the sync key for every object event: at once when
-// the speaker has been quiet for d (a single change is applied without
-// delay), otherwise at the end of the current window, so a burst costs one
-// pass per d instead of one per object.
-func debounced(d time.Duration) handler.EventHandler {
+// the speaker has been quiet for the window, otherwise at the end of the
+// current window, so a burst costs one pass per window instead of one per
+// object. The window comes from window() at each event.
+func debounced(window func() time.Duration) handler.EventHandler {
 	var last atomic.Int64 // unix nanoseconds of the last window start
 	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		d := window()
 		now := time.Now().UnixNano()
 		start := last.Load()
 		if d <= 0 || now-start >= int64(d) {
