@@ -45,7 +45,8 @@ func Binary(pkg string) (string, error) {
 			b.err = err
 			return
 		}
-		dir, err := os.MkdirTemp("", "ferrolb-bin-")
+		removeStaleBinaries()
+		dir, err := os.MkdirTemp("", fmt.Sprintf("ferrolb-bin-%d-", os.Getpid()))
 		if err != nil {
 			b.err = err
 			return
@@ -58,6 +59,24 @@ func Binary(pkg string) (string, error) {
 		}
 	})
 	return b.path, b.err
+}
+
+// removeStaleBinaries deletes the build directories of test processes that
+// are gone (ferrolb-bin-<pid>-*, <pid> no longer running), so interrupted
+// runs do not pile up binaries in the temporary directory.
+func removeStaleBinaries() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "ferrolb-bin-*"))
+	for _, d := range dirs {
+		rest := strings.TrimPrefix(filepath.Base(d), "ferrolb-bin-")
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid))); os.IsNotExist(err) {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // StartProcess runs bin with args, its output in <Dir>/<name>.log. The
