@@ -230,7 +230,7 @@ func TestTrackerQuorum(t *testing.T) {
 			{at: ms(400), want: st(3, 2, false, "a", "c")},
 		},
 	}, {
-		name: "warm-up: a returning peer counts for quorum at once but is live for election only after the warm-up",
+		name:   "warm-up: a returning peer counts for quorum at once but is live for election only after the warm-up",
 		warmup: ms(1000),
 		steps: []step{
 			{at: 0, do: join("b", "c")},

@@ -72,9 +72,9 @@ func reasons(out Outcome) []string {
 type step struct {
 	desc       string
 	svc        *Service
-	forget     string         // instead of converging, forget this key
-	setPools   []*model.Pool  // instead of converging, replace the pools
-	wantIPs    string         // comma-separated
+	forget     string        // instead of converging, forget this key
+	setPools   []*model.Pool // instead of converging, replace the pools
+	wantIPs    string        // comma-separated
 	wantPool   string
 	wantReason string // condition reason ("" = no condition expected)
 	wantStatus bool
@@ -212,7 +212,7 @@ func TestSharing(t *testing.T) {
 		{desc: "same key, same port: not on that address", svc: svc("dns-tcp2", ann(AnnotationAllowSharedIP, "dns"), port(53)),
 			wantIPs: "192.0.2.1", wantPool: "p", wantReason: ReasonAssigned, wantStatus: true, wantEvents: []string{EventIPAllocated}},
 		{desc: "explicit request of a shared address with a port conflict",
-			svc: svc("x", ann(AnnotationAllowSharedIP, "dns"), ann(AnnotationLoadBalancerIPs, "192.0.2.0"), port(53)),
+			svc:        svc("x", ann(AnnotationAllowSharedIP, "dns"), ann(AnnotationLoadBalancerIPs, "192.0.2.0"), port(53)),
 			wantReason: "PortConflict", wantEvents: []string{EventAllocationFailed}},
 	})
 }

@@ -27,7 +27,7 @@ func TestStatusPatch(t *testing.T) {
 			Status: corev1.ServiceStatus{
 				// The API server defaults ipMode to VIP.
 				LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "192.0.2.1", IPMode: ptr.To(corev1.LoadBalancerIPModeVIP)}}},
-				Conditions: []metav1.Condition{{Type: assign.ConditionType, Status: "True", Reason: "Assigned", Message: "m", LastTransitionTime: earlier}},
+				Conditions:   []metav1.Condition{{Type: assign.ConditionType, Status: "True", Reason: "Assigned", Message: "m", LastTransitionTime: earlier}},
 			},
 		}
 	}

@@ -31,7 +31,7 @@ type Deferred struct {
 }
 
 type queued struct {
-	obj                   runtime.Object
+	obj                  runtime.Object
 	typ, reason, message string
 }
 
