@@ -206,20 +206,3 @@ func forSession(p *bgp.Peer, ads map[netip.Prefix]bgp.Advertisement) (map[netip.
 	}
 	return out, skipped
 }
-
-// sessionState maps GoBGP's FSM state.
-func sessionState(s api.PeerState_SessionState) bgp.SessionState {
-	switch s {
-	case api.PeerState_SESSION_STATE_CONNECT:
-		return bgp.StateConnect
-	case api.PeerState_SESSION_STATE_ACTIVE:
-		return bgp.StateActive
-	case api.PeerState_SESSION_STATE_OPENSENT:
-		return bgp.StateOpenSent
-	case api.PeerState_SESSION_STATE_OPENCONFIRM:
-		return bgp.StateOpenConfirm
-	case api.PeerState_SESSION_STATE_ESTABLISHED:
-		return bgp.StateEstablished
-	}
-	return bgp.StateIdle
-}

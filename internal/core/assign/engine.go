@@ -70,10 +70,12 @@ func (e *Engine) Load(pools []*model.Pool, existing []*Service) {
 		if err != nil {
 			continue
 		}
-		ms, err := e.modelService(s)
+		fams, err := families(s)
 		if err != nil {
 			continue
 		}
+		req, _ := parseRequest(s)
+		ms := modelService(s, fams, req.sharingKey)
 		// A failure here is settled by the Service's own converge.
 		_, _ = e.alloc.Assign(ms, ips)
 	}
@@ -117,13 +119,6 @@ func (e *Engine) Forget(key string) bool {
 	defer e.mu.Unlock()
 	delete(e.pending, key)
 	return e.releaseLocked(key)
-}
-
-// Stats returns the allocator's statistics for a pool.
-func (e *Engine) Stats(pool string) (ipam.PoolStats, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.alloc.PoolStats(pool)
 }
 
 // Usage returns the statistics of every pool.
@@ -179,8 +174,8 @@ func (e *Engine) convergeLocked(s *Service) Outcome {
 	if len(e.pools) == 0 {
 		return fail(ReasonNoPoolsConfigured, "no IPAddressPool is configured")
 	}
-	ms, _ := e.modelService(s)
 	req, err := parseRequest(s)
+	ms := modelService(s, fams, req.sharingKey)
 	if err != nil {
 		// Keep what the Service holds: a malformed edit never takes an
 		// address away.
@@ -305,22 +300,17 @@ func (e *Engine) poolOf(ip netip.Addr) string {
 	return ""
 }
 
-func (e *Engine) modelService(s *Service) (model.Service, error) {
-	fams, err := families(s)
-	if err != nil {
-		return model.Service{}, err
-	}
-	req, _ := parseRequest(s)
+func modelService(s *Service, fams []model.Family, sharingKey string) model.Service {
 	return model.Service{
 		Key:        s.Key(),
 		Namespace:  s.Namespace,
 		Labels:     s.Labels,
 		Families:   fams,
 		Policy:     policy(s),
-		SharingKey: req.sharingKey,
+		SharingKey: sharingKey,
 		BackendKey: backendKey(s),
 		Ports:      s.Ports,
-	}, nil
+	}
 }
 
 func assigned(pool string, ips []netip.Addr) *Condition {
@@ -329,9 +319,8 @@ func assigned(pool string, ips []netip.Addr) *Condition {
 }
 
 func reasonOf(err error) string {
-	var ie *ipam.Error
-	if errors.As(err, &ie) {
-		return string(ie.Reason)
+	if r := ipam.ReasonOf(err); r != "" {
+		return string(r)
 	}
 	return ReasonInvalidRequest
 }

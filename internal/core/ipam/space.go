@@ -2,8 +2,6 @@ package ipam
 
 import (
 	"net/netip"
-
-	"github.com/ferrolb/ferrolb/internal/core/model"
 )
 
 // shareKey is what two Services must have in common to share an IP: the
@@ -105,13 +103,6 @@ func (s *space) addrKey(slot u128) u128 {
 }
 
 func (s *space) addr(slot u128) netip.Addr { return addrOf(s.addrKey(slot), s.v4) }
-
-func (s *space) family() model.Family {
-	if s.v4 {
-		return model.IPv4
-	}
-	return model.IPv6
-}
 
 // resetFree marks every slot free except the given held slots (ascending,
 // distinct).

@@ -1,9 +1,9 @@
-// Package plan computes the layer 2 announcements one speaker should make,
-// as a pure function of a snapshot of the cluster (Desired), and the
-// difference between what is announced now and what should be (Diff), so
-// that the speaker can plan, then apply: a realizer carries out Diff's
-// additions, removals and changes idempotently and can start from scratch
-// at any time.
+// Package plan computes what one speaker should announce, as a pure
+// function of a snapshot of the cluster: Desired for layer 2, DesiredBGP
+// (bgp.go) for BGP. The speaker plans, then applies: the full desired set
+// goes to an idempotent realizer (the ARP/NDP announcer, the BGP backend),
+// which works out the difference itself and can start from scratch at any
+// time.
 //
 // # Rules
 //
