@@ -214,9 +214,9 @@ func TestL2StatusNoDuplicates(t *testing.T) {
 				t.Fatal(err)
 			}
 			wc.lists.Store(0)
-			a := e.speakerWithClient(e.nodeA, live, wc)
-			// No coalescing: the point is many syncs racing the cache.
-			a.writer.Quiet = 0
+			// No coalescing (set before the writer starts): the point is
+			// many syncs racing the cache.
+			a := e.speakerWithClient(e.nodeA, live, wc, func(r *Reconciler) { r.Status.Quiet = 0 })
 			end := time.Now().Add(1500 * time.Millisecond)
 			n := 0
 			for time.Now().Before(end) {
