@@ -133,6 +133,7 @@ func run() error {
 		Log:       log,
 		Registry:  metrics.Registry,
 		Workers:   f.workers,
+		PodName:   f.podName,
 	}); err != nil {
 		return err
 	}

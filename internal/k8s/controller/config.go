@@ -16,6 +16,7 @@ import (
 	"github.com/ferrolb/ferrolb/internal/core/assign"
 	"github.com/ferrolb/ferrolb/internal/core/config"
 	"github.com/ferrolb/ferrolb/internal/core/model"
+	"github.com/ferrolb/ferrolb/internal/k8s/confstate"
 	"github.com/ferrolb/ferrolb/internal/k8s/snapshot"
 )
 
@@ -40,6 +41,9 @@ type ConfigReconciler struct {
 	Events    record.EventRecorder
 	Log       *slog.Logger
 	Recorder  ConfigRecorder
+	// State, if set, receives the verdict for the ConfigurationState
+	// object.
+	State *confstate.Reporter
 
 	// OnChange, if set, is called after the pools changed (pool status and
 	// metrics refresh).
@@ -121,9 +125,11 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 // new error on the object at fault.
 func (r *ConfigReconciler) report(pools []v1beta1.IPAddressPool, errs config.Errors) {
 	seen := map[string]bool{}
+	msgs := make([]string, 0, len(errs))
 	for _, e := range errs {
 		msg := e.Error()
 		seen[msg] = true
+		msgs = append(msgs, msg)
 		r.Log.Error("invalid configuration", "kind", e.Kind, "name", e.Name, "field", e.Field, "error", e.Message)
 		if r.reported[msg] {
 			continue
@@ -135,6 +141,9 @@ func (r *ConfigReconciler) report(pools []v1beta1.IPAddressPool, errs config.Err
 		}
 	}
 	r.reported = seen
+	if r.State != nil {
+		r.State.SetConfigErrors(confstate.TypeControllerValid, msgs)
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -246,12 +246,16 @@ func TestBadPoolNeverTakesAddresses(t *testing.T) {
 	e.start()
 	e.service("holder")
 	e.waitIPs("holder", "192.0.2.96", assign.ReasonAssigned)
+	e.waitConfigState(v1beta1.ConfigurationValid, "")
 
 	// A second pool overlapping the first is invalid across objects (the
 	// schema cannot see it): it must not disturb the good pool.
 	e.pool("overlap", nil, "192.0.2.96/29")
 	e.service("next")
 	e.waitIPs("next", "192.0.2.97", assign.ReasonAssigned)
+	// The cross-object error is reported where an operator looks, even
+	// when no admission webhook stopped the object.
+	e.waitConfigState(v1beta1.ConfigurationInvalid, "overlap")
 
 	// A bad edit of the good pool keeps its last valid version.
 	var p v1beta1.IPAddressPool
@@ -299,5 +303,21 @@ func TestNamespaceSelectors(t *testing.T) {
 		_ = e.c.Get(context.Background(), types.NamespacedName{Namespace: blue, Name: "b"}, &s)
 		ips := strings.Join(cluster.IngressIPs(&s), ",")
 		return ips == "198.51.100.112", ips
+	})
+}
+
+// waitConfigState waits until the controller's ConfigurationState has the
+// result and an error summary containing want.
+func (e *env) waitConfigState(result v1beta1.ConfigurationResult, want string) {
+	e.t.Helper()
+	e.eventually("ConfigurationState controller "+string(result), func() (bool, string) {
+		var st v1beta1.ConfigurationState
+		if err := e.c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "controller"}, &st); err != nil {
+			return false, err.Error()
+		}
+		ok := st.Status.Result == result && strings.Contains(st.Status.ErrorSummary, want) &&
+			st.Labels["metallb.io/component-type"] == "controller" && len(st.Status.Conditions) == 1 &&
+			st.Status.Conditions[0].Type == "poolReconcilerValid"
+		return ok, fmt.Sprintf("%+v %v", st.Status, st.Labels)
 	})
 }

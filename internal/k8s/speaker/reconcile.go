@@ -21,6 +21,7 @@ import (
 	"github.com/ferrolb/ferrolb/internal/bgp"
 	"github.com/ferrolb/ferrolb/internal/core/config"
 	"github.com/ferrolb/ferrolb/internal/core/plan"
+	"github.com/ferrolb/ferrolb/internal/k8s/confstate"
 	"github.com/ferrolb/ferrolb/internal/k8s/snapshot"
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
 	"github.com/ferrolb/ferrolb/internal/metrics"
@@ -58,7 +59,10 @@ type Reconciler struct {
 	Events    record.EventRecorder
 	Metrics   *metrics.Speaker
 	Config    ConfigRecorder
-	Log       *slog.Logger
+	// State, if set, receives the configuration verdict for this node's
+	// ConfigurationState object.
+	State *confstate.Reporter
+	Log   *slog.Logger
 	// HoldDown delays taking over new IPs after start-up and after leaving
 	// isolation, so a returning node does not answer alongside the
 	// current owner before every speaker sees it alive. Releasing is
@@ -203,8 +207,13 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 		Nodes:             nodes.Items,
 	}
 	cfg, used, errs := config.Resolve(snapshot.Build(objs), r.lastGood)
+	msgs := make([]string, 0, len(errs))
 	for _, e := range errs {
 		r.Log.Error("invalid configuration", "kind", e.Kind, "name", e.Name, "field", e.Field, "error", e.Message)
+		msgs = append(msgs, e.Error())
+	}
+	if r.State != nil {
+		r.State.SetConfigErrors(confstate.TypeSpeakerValid, msgs)
 	}
 	if r.Config != nil {
 		r.Config.ConfigLoaded(len(errs) > 0)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/bgp"
+	"github.com/ferrolb/ferrolb/internal/k8s/confstate"
 )
 
 // sessionWatcher reports BGP session transitions of this node as events on
@@ -28,6 +31,9 @@ type sessionWatcher struct {
 	namespace string
 	node      string
 	interval  time.Duration
+	// state, if set, receives the sessions as the bgpSessionsReady
+	// condition.
+	state *confstate.Reporter
 
 	last map[string]sessionView
 }
@@ -59,7 +65,11 @@ func (w *sessionWatcher) NeedLeaderElection() bool { return false }
 
 func (w *sessionWatcher) check() {
 	seen := map[string]bool{}
-	for _, st := range w.backend.Status() {
+	all := w.backend.Status()
+	if w.state != nil {
+		w.state.Set(sessionsCondition(all))
+	}
+	for _, st := range all {
 		seen[st.Name] = true
 		now := sessionView{up: st.State == bgp.StateEstablished, err: st.LastError}
 		prev, known := w.last[st.Name]
@@ -84,4 +94,34 @@ func (w *sessionWatcher) check() {
 			delete(w.last, name)
 		}
 	}
+}
+
+// sessionsCondition summarises the sessions as the bgpSessionsReady
+// condition: one line per session, "<peer> <address:port> <state>", then
+// " bfd=<state>" when BFD runs and " error=<text>" when the session has a
+// last error, lines sorted.
+func sessionsCondition(all []bgp.PeerStatus) metav1.Condition {
+	c := metav1.Condition{Type: confstate.TypeBGPSessions, Status: metav1.ConditionTrue, Reason: confstate.ReasonAllEstablished}
+	if len(all) == 0 {
+		c.Reason = confstate.ReasonNoPeers
+		c.Message = "no BGP peers on this node"
+		return c
+	}
+	lines := make([]string, 0, len(all))
+	for _, st := range all {
+		l := st.Name + " " + st.Peer + " " + string(st.State)
+		if st.BFD != "" {
+			l += " bfd=" + string(st.BFD)
+		}
+		if st.LastError != "" {
+			l += " error=" + strings.ReplaceAll(st.LastError, "\n", " ")
+		}
+		lines = append(lines, l)
+		if st.State != bgp.StateEstablished {
+			c.Status, c.Reason = metav1.ConditionFalse, confstate.ReasonSessionsDown
+		}
+	}
+	slices.Sort(lines)
+	c.Message = strings.Join(lines, "\n")
+	return c
 }

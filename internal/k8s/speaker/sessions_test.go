@@ -56,3 +56,22 @@ func TestSessionWatcherEventsPerTransition(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionsCondition(t *testing.T) {
+	c := sessionsCondition(nil)
+	if c.Status != "True" || c.Reason != "NoPeers" || c.Type != "bgpSessionsReady" {
+		t.Fatalf("no peers: %+v", c)
+	}
+	c = sessionsCondition([]bgp.PeerStatus{
+		{Name: "zeta", Peer: "192.0.2.9:179", State: bgp.StateEstablished, BFD: bgp.BFDUp},
+		{Name: "alpha", Peer: "[2001:db8::1]:179", State: bgp.StateActive, LastError: "dial: connection\nrefused"},
+	})
+	want := "alpha [2001:db8::1]:179 Active error=dial: connection refused\nzeta 192.0.2.9:179 Established bfd=Up"
+	if c.Status != "False" || c.Reason != "SessionsDown" || c.Message != want {
+		t.Fatalf("got %+v\nwant message %q", c, want)
+	}
+	c = sessionsCondition([]bgp.PeerStatus{{Name: "a", Peer: "192.0.2.1:179", State: bgp.StateEstablished}})
+	if c.Status != "True" || c.Reason != "AllEstablished" || c.Message != "a 192.0.2.1:179 Established" {
+		t.Fatalf("all up: %+v", c)
+	}
+}

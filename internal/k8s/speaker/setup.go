@@ -26,6 +26,7 @@ import (
 	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/bgp/gobgp"
+	"github.com/ferrolb/ferrolb/internal/k8s/confstate"
 	"github.com/ferrolb/ferrolb/internal/k8s/eventq"
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
 	"github.com/ferrolb/ferrolb/internal/membership"
@@ -87,6 +88,9 @@ func Setup(mgr manager.Manager, o Options) error {
 	}
 	status := NewStatusWriter(mgr.GetClient(), o.Namespace, o.Node, o.Log)
 	bgpStatus := NewBGPStatusWriter(mgr.GetClient(), o.Namespace, o.Node, o.Log)
+	stateOpts := confstate.SpeakerOptions(o.Namespace, o.Node)
+	stateOpts.Log = o.Log
+	state := confstate.New(mgr.GetClient(), mgr.GetAPIReader(), stateOpts)
 	backend := gobgp.New(gobgp.Options{NodeName: o.Node, Logger: o.Log, Recorder: metrics.NewBGP(o.Registry)})
 	r := &Reconciler{
 		Client:          mgr.GetClient(),
@@ -101,6 +105,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		Events:          o.Events,
 		Metrics:         m,
 		Config:          k8sMetrics,
+		State:           state,
 		Log:             o.Log,
 		HoldDown:        o.HoldDown,
 		Now:             time.Now,
@@ -114,11 +119,13 @@ func Setup(mgr manager.Manager, o Options) error {
 		always(status.Start),
 		always(bgpStatus.Start),
 		always(backend.Run),
-		&sessionWatcher{reader: mgr.GetClient(), backend: backend, events: o.Events, log: o.Log, namespace: o.Namespace, node: o.Node},
+		state,
+		&sessionWatcher{reader: mgr.GetClient(), backend: backend, events: o.Events, log: o.Log, namespace: o.Namespace, node: o.Node, state: state},
 		always(func(ctx context.Context) error {
 			owner := ownerRef(ctx, mgr.GetAPIReader(), o.Namespace, o.PodName)
 			status.SetOwner(owner)
 			bgpStatus.SetOwner(owner)
+			state.SetOwner(owner)
 			<-ctx.Done()
 			return nil
 		}),

@@ -3,13 +3,16 @@ package bgp
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/core/model"
 	"github.com/ferrolb/ferrolb/test/cluster"
 )
@@ -131,6 +134,13 @@ spec:
 	}, 3*time.Second)
 	e.waitPeerEvent("md5-node3", corev1.EventTypeWarning, "BGPSessionDown", `node "node3"`, 15*time.Second)
 	e.waitPeerEvent("md5-nobody", corev1.EventTypeWarning, "BGPSessionDown", "no route to host", 15*time.Second)
+	// The node's ConfigurationState tells the session states too (what
+	// `kubectl metallb status` shows).
+	e.waitSessionsState("node3", "False", []string{
+		"md5-frr " + frr.Host.IPv4.String() + ":179 Established",
+		"md5-node3 " + up.String() + ":179 ",
+		"md5-nobody " + down.String() + ":179 ",
+	}, 10*time.Second)
 	speaker, err := e.l.Speaker("node3")
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +164,31 @@ spec:
 		peerSeries("metallb_bgp_announced_prefixes_total", up): 1,
 	}, 10*time.Second)
 	e.waitPeerEvent("md5-node3", corev1.EventTypeNormal, "BGPSessionUp", `node "node3"`, 15*time.Second)
+	e.waitSessionsState("node3", "False", []string{"md5-node3 " + up.String() + ":179 Established"}, 10*time.Second)
+}
+
+// waitSessionsState waits until the bgpSessionsReady condition of the
+// node's ConfigurationState has the status and a message with a line
+// starting with each of lines.
+func (e *env) waitSessionsState(node, status string, lines []string, timeout time.Duration) {
+	e.t.Helper()
+	e.eventually(timeout, fmt.Sprintf("ConfigurationState speaker-%s with sessions %q", node, lines), func() (bool, string) {
+		var st v1beta1.ConfigurationState
+		if err := e.c.Get(e.ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: "speaker-" + node}, &st); err != nil {
+			return false, err.Error()
+		}
+		c := meta.FindStatusCondition(st.Status.Conditions, "bgpSessionsReady")
+		if c == nil || string(c.Status) != status || st.Status.Result != v1beta1.ConfigurationValid {
+			return false, fmt.Sprintf("%+v", st.Status)
+		}
+		have := strings.Split(c.Message, "\n")
+		for _, want := range lines {
+			if !slices.ContainsFunc(have, func(h string) bool { return strings.HasPrefix(h, want) }) {
+				return false, c.Message
+			}
+		}
+		return true, ""
+	})
 }
 
 // waitPeerEvent waits for an event of the named BGPPeer with the given
