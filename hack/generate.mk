@@ -3,6 +3,7 @@
 #
 #   make generate          regenerate deepcopy code and CRD manifests
 #   make verify-generated  fail if the committed output is stale
+#   make docs              regenerate docs/reference (CRD pages, flags)
 #
 # controller-gen is a Go tool dependency (see go.mod), so no download is
 # needed.
@@ -13,11 +14,17 @@ GEN_CRD_DIR := config/crd/bases
 # and one CRD manifest per kind into the directory given last.
 GEN_ARGS := object crd:crdVersions=v1 paths=./api/... output:crd:artifacts:config=
 
-.PHONY: generate verify-generated
+.PHONY: generate verify-generated docs
+
+# The configuration reference under docs/reference, generated from the CRD
+# schemas and the binaries' flags so it cannot drift.
+docs:
+	go run ./hack/crdref
 
 generate:
 	rm -f $(GEN_CRD_DIR)/metallb.io_*.yaml
 	$(CONTROLLER_GEN) $(GEN_ARGS)$(GEN_CRD_DIR)
+	go run ./hack/crdref
 
 # Regenerates from a scratch copy of the API packages (the working tree is
 # left untouched), then compares the result with the files in the tree.

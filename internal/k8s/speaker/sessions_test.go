@@ -3,6 +3,7 @@ package speaker
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrolb/ferrolb/internal/bgp"
+	"github.com/ferrolb/ferrolb/internal/cli/sessions"
 )
 
 type statusBackend struct {
@@ -73,5 +75,22 @@ func TestSessionsCondition(t *testing.T) {
 	c = sessionsCondition([]bgp.PeerStatus{{Name: "a", Peer: "192.0.2.1:179", State: bgp.StateEstablished}})
 	if c.Status != "True" || c.Reason != "AllEstablished" || c.Message != "a 192.0.2.1:179 Established" {
 		t.Fatalf("all up: %+v", c)
+	}
+}
+
+// TestSessionsConditionReadByCLI closes the loop with `kubectl metallb`:
+// what the speaker writes is what the plugin's parser reads.
+func TestSessionsConditionReadByCLI(t *testing.T) {
+	c := sessionsCondition([]bgp.PeerStatus{
+		{Name: "v6", Peer: "[2001:db8::fe]:1179", State: bgp.StateActive, BFD: bgp.BFDDown, LastError: "dial tcp [2001:db8::fe]:1179: connect: connection refused"},
+		{Name: "v4", Peer: "192.0.2.254:179", State: bgp.StateEstablished, BFD: bgp.BFDUp},
+	})
+	got := sessions.Parse(c.Message)
+	want := []sessions.Session{
+		{Peer: "v4", Address: "192.0.2.254", Port: "179", State: "Established", BFD: "Up"},
+		{Peer: "v6", Address: "2001:db8::fe", Port: "1179", State: "Active", BFD: "Down", Error: "dial tcp [2001:db8::fe]:1179: connect: connection refused"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("parsed %+v\nwant   %+v", got, want)
 	}
 }
