@@ -36,7 +36,7 @@ type queued struct {
 }
 
 func NewDeferred(next record.EventRecorder) *Deferred {
-	d := &Deferred{next: next, trickle: 50 * time.Millisecond, now: time.Now, wake: make(chan struct{}, 1)}
+	d := &Deferred{next: next, trickle: 250 * time.Millisecond, now: time.Now, wake: make(chan struct{}, 1)}
 	d.busyFor.Store(int64(250 * time.Millisecond))
 	return d
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +30,7 @@ import (
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
 	"github.com/ferrolb/ferrolb/internal/membership"
 	"github.com/ferrolb/ferrolb/internal/metrics"
+	"github.com/ferrolb/ferrolb/internal/procmem"
 )
 
 // Options configures the speaker's layer 2 adapter.
@@ -88,6 +88,12 @@ func Setup(mgr manager.Manager, o Options) error {
 	}
 	status := NewStatusWriter(mgr.GetClient(), o.Namespace, o.Node, o.Log)
 	bgpStatus := NewBGPStatusWriter(mgr.GetClient(), o.Namespace, o.Node, o.Log)
+	// After a burst of passes, the heap the burst grew goes back to the
+	// operating system once the speaker is quiet.
+	mem := &procmem.Releaser{}
+	if err := mgr.Add(mem); err != nil {
+		return err
+	}
 	stateOpts := confstate.SpeakerOptions(o.Namespace, o.Node)
 	stateOpts.Log = o.Log
 	state := confstate.New(mgr.GetClient(), mgr.GetAPIReader(), stateOpts)
@@ -109,7 +115,10 @@ func Setup(mgr manager.Manager, o Options) error {
 		Log:             o.Log,
 		HoldDown:        o.HoldDown,
 		Now:             time.Now,
-		Pass:            events.Wrote,
+		Pass: func() {
+			events.Wrote()
+			mem.Touch()
+		},
 	}
 	if o.Members != nil {
 		r.Members = o.Members
@@ -145,7 +154,7 @@ func Setup(mgr manager.Manager, o Options) error {
 	// Object events are coalesced for a short while: a burst of Services
 	// costs a few passes, not one per object. Membership changes (a dead
 	// node) and announcer notifications skip the wait.
-	toSync := debounced(func() time.Duration { return r.window(o.Debounce) })
+	toSync := debounced(func() time.Duration { return r.window(o.Debounce) }, o.Debounce)
 	inNS := predicate.NewPredicateFuncs(func(obj client.Object) bool { return obj.GetNamespace() == o.Namespace })
 	b := builder.ControllerManagedBy(mgr).
 		Named("layer2").
@@ -184,23 +193,18 @@ func Setup(mgr manager.Manager, o Options) error {
 	return nil
 }
 
-// debounced enqueues the sync key for every object event: at once when
-// the speaker has been quiet for the window, otherwise at the end of the
+// debounced enqueues the sync key for every object event, through a
+// coalescer: at once after a quiet spell, otherwise at the end of the
 // current window, so a burst costs one pass per window instead of one per
-// object. The window comes from window() at each event.
-func debounced(window func() time.Duration) handler.EventHandler {
-	var last atomic.Int64 // unix nanoseconds of the last window start
+// object.
+func debounced(base func() time.Duration, limit time.Duration) handler.EventHandler {
+	c := &coalescer{}
 	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		d := window()
-		now := time.Now().UnixNano()
-		start := last.Load()
-		if d <= 0 || now-start >= int64(d) {
-			if last.CompareAndSwap(start, now) {
-				q.Add(syncKey)
-				return
-			}
+		if d := c.delay(time.Now(), base(), limit); d > 0 {
+			q.AddAfter(syncKey, d)
+			return
 		}
-		q.AddAfter(syncKey, time.Duration(start+int64(d)-now))
+		q.Add(syncKey)
 	}
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, _ event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {

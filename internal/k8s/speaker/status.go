@@ -107,7 +107,7 @@ func NewBGPStatusWriter(c client.Client, namespace, node string, log *slog.Logge
 
 func newStatusWriter(k statusKind, c client.Client, namespace, node string, log *slog.Logger) *StatusWriter {
 	return &StatusWriter{kind: k, Client: c, Namespace: namespace, Node: node, Log: log, Workers: 8,
-		Quiet: 300 * time.Millisecond, MaxDelay: 10 * time.Second,
+		Quiet: 300 * time.Millisecond, MaxDelay: 30 * time.Second,
 		kick: make(chan struct{}, 1), changed: make(chan struct{}, 1), created: map[string]pendingCreate{}, deleted: map[string]time.Time{}, patched: map[string]sentStatus{}}
 }
 

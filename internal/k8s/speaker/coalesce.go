@@ -1,0 +1,46 @@
+package speaker
+
+import (
+	"sync"
+	"time"
+)
+
+// coalescer decides when an object event triggers a pass. After a quiet
+// spell the first event opens a window and is applied at once (a lone
+// change takes effect within milliseconds); further events in the window
+// wait for its end. When events keep arriving right as windows close (a
+// burst), the next window is twice the previous one, up to the limit, and
+// its pass runs at its end: a burst of thousands of objects costs one pass
+// per window (a few a second per speaker) rather than one every few
+// milliseconds.
+type coalescer struct {
+	mu    sync.Mutex
+	start time.Time     // when the current window opened
+	cur   time.Duration // its length
+}
+
+// delay returns how long the pass for an event at now waits: 0 to run it
+// at once. base is the window after a quiet spell; limit bounds the
+// widening (limit <= 0 disables coalescing).
+func (c *coalescer) delay(now time.Time, base, limit time.Duration) time.Duration {
+	if limit <= 0 || base <= 0 {
+		return 0
+	}
+	base = min(base, limit)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	since := now.Sub(c.start)
+	if since < c.cur {
+		return c.cur - since
+	}
+	c.start = now
+	if since < 2*c.cur {
+		// Still busy: the previous window closed moments ago, with its
+		// pass. This event waits for the end of a wider window, so a
+		// burst costs one pass per window.
+		c.cur = min(max(2*c.cur, base), limit)
+		return c.cur
+	}
+	c.cur = base
+	return 0
+}

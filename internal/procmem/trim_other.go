@@ -1,0 +1,5 @@
+//go:build !linux
+
+package procmem
+
+func trim(uintptr, uintptr) error { return nil }
