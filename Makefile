@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := bin
 
-.PHONY: all build test unit vet bench demo clean k8s-bins deps
+.PHONY: all build test unit vet bench demo clean k8s-bins deps manifests tools
 
 all: build
 
@@ -22,6 +22,14 @@ deps:
 
 vet:
 	$(GO) vet ./...
+
+# Rendered manifests (config/manifests) and the chart's copies of the CRDs.
+manifests:
+	config/manifests/render.sh
+
+# Pinned kustomize and helm (go install into ~/.cache/ferrolb/tools).
+tools:
+	@hack/tools.sh >/dev/null
 
 # The whole suite: generated files up to date, vet, unit and integration
 # tests against a real API server.

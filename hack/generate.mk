@@ -24,6 +24,7 @@ docs:
 generate:
 	rm -f $(GEN_CRD_DIR)/metallb.io_*.yaml
 	$(CONTROLLER_GEN) $(GEN_ARGS)$(GEN_CRD_DIR)
+	config/manifests/render.sh
 	go run ./hack/crdref
 
 # Regenerates from a scratch copy of the API packages (the working tree is

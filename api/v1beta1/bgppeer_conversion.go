@@ -13,8 +13,11 @@ import (
 
 var _ conversion.Convertible = (*BGPPeer)(nil)
 
-// ConvertTo converts this BGPPeer to the v1beta2 hub. The timers become
-// pointers to the (possibly zero) v1beta1 values.
+// ConvertTo converts this BGPPeer to the v1beta2 hub. A zero v1beta1 timer
+// is one the user did not set (v1beta1 cannot express an explicit zero:
+// the field is omitted when empty), so it becomes an unset v1beta2 timer
+// and gets the defaults (hold 90 s, keepalive a third of it) rather than
+// MetalLB's "hold time 0", which turns keepalives off.
 func (p *BGPPeer) ConvertTo(hub conversion.Hub) error {
 	dst, ok := hub.(*v1beta2.BGPPeer)
 	if !ok {
@@ -22,15 +25,14 @@ func (p *BGPPeer) ConvertTo(hub conversion.Hub) error {
 	}
 	p.ObjectMeta.DeepCopyInto(&dst.ObjectMeta)
 	s := p.Spec
-	hold, keepalive := s.HoldTime, s.KeepaliveTime
 	dst.Spec = v1beta2.BGPPeerSpec{
 		MyASN:         s.MyASN,
 		ASN:           s.ASN,
 		Address:       s.Address,
 		SrcAddress:    s.SrcAddress,
 		Port:          s.Port,
-		HoldTime:      &hold,
-		KeepaliveTime: &keepalive,
+		HoldTime:      durationOrNil(s.HoldTime),
+		KeepaliveTime: durationOrNil(s.KeepaliveTime),
 		RouterID:      s.RouterID,
 		NodeSelectors: toLabelSelectors(s.NodeSelectors),
 		Password:      s.Password,
@@ -116,4 +118,11 @@ func fromLabelSelectors(in []metav1.LabelSelector) []NodeSelector {
 		}
 	}
 	return out
+}
+
+func durationOrNil(d metav1.Duration) *metav1.Duration {
+	if d.Duration == 0 {
+		return nil
+	}
+	return &d
 }

@@ -21,10 +21,9 @@ func TestConvertTo(t *testing.T) {
 		want v1beta2.BGPPeerSpec
 	}{
 		{
-			name: "zero timers become pointers to zero",
+			name: "zero timers are unset timers",
 			in:   BGPPeerSpec{MyASN: 64500, ASN: 64501, Address: "192.0.2.1"},
-			want: v1beta2.BGPPeerSpec{MyASN: 64500, ASN: 64501, Address: "192.0.2.1",
-				HoldTime: dur(0), KeepaliveTime: dur(0)},
+			want: v1beta2.BGPPeerSpec{MyASN: 64500, ASN: 64501, Address: "192.0.2.1"},
 		},
 		{
 			name: "every field",
@@ -109,7 +108,7 @@ func TestConvertFromDropsV1beta2OnlyFields(t *testing.T) {
 func TestConversionDoesNotAlias(t *testing.T) {
 	src := &BGPPeer{
 		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"a": "b"}},
-		Spec: BGPPeerSpec{NodeSelectors: []NodeSelector{{
+		Spec: BGPPeerSpec{HoldTime: metav1.Duration{Duration: time.Minute}, NodeSelectors: []NodeSelector{{
 			MatchLabels:      map[string]string{"x": "y"},
 			MatchExpressions: []MatchExpression{{Key: "k", Operator: "In", Values: []string{"v"}}},
 		}}},
@@ -123,7 +122,7 @@ func TestConversionDoesNotAlias(t *testing.T) {
 	hub.Spec.NodeSelectors[0].MatchExpressions[0].Values[0] = "changed"
 	*hub.Spec.HoldTime = metav1.Duration{Duration: time.Hour}
 	if src.Labels["a"] != "b" || src.Spec.NodeSelectors[0].MatchLabels["x"] != "y" ||
-		src.Spec.NodeSelectors[0].MatchExpressions[0].Values[0] != "v" || src.Spec.HoldTime.Duration != 0 {
+		src.Spec.NodeSelectors[0].MatchExpressions[0].Values[0] != "v" || src.Spec.HoldTime.Duration != time.Minute {
 		t.Errorf("ConvertTo result shares memory with its source: %+v", src)
 	}
 
@@ -205,6 +204,12 @@ func TestRoundTripFromV1beta2(t *testing.T) {
 		var back v1beta2.BGPPeer
 		if err := v1.ConvertTo(&back); err != nil {
 			t.Fatal(err)
+		}
+		// v1beta1 cannot tell an explicit zero timer from an unset one.
+		for _, d := range []**metav1.Duration{&orig.Spec.HoldTime, &orig.Spec.KeepaliveTime} {
+			if *d != nil && (*d).Duration == 0 {
+				*d = nil
+			}
 		}
 		if diff := cmp.Diff(orig, back); diff != "" {
 			t.Fatalf("seed %d: round trip changed the object (-orig +back):\n%s", seed, diff)

@@ -5,23 +5,31 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/k8s/controller"
 	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
 	"github.com/ferrolb/ferrolb/internal/logging"
+	"github.com/ferrolb/ferrolb/internal/procmem"
+	"github.com/ferrolb/ferrolb/internal/tlsopts"
+	"github.com/ferrolb/ferrolb/internal/webhook"
+	"github.com/ferrolb/ferrolb/internal/webhook/certs"
 )
 
 func main() {
@@ -38,6 +46,10 @@ type flags struct {
 	tlsCipherSuites, tlsCurves, leaderElectionID            string
 	port, healthPort, workers                               int
 	disableCertRotation, webhookHTTP2, leaderElect          bool
+	// Webhook serving and certificate management (FerroLB additions).
+	webhookPort                                        int
+	certExtraSANs                                      string
+	certCheckInterval, certLookahead, caLife, certLife time.Duration
 }
 
 func parseFlags() *flags {
@@ -63,6 +75,12 @@ func parseFlags() *flags {
 	flag.IntVar(&f.workers, "workers", 16, "Services converged in parallel")
 	flag.BoolVar(&f.disableCertRotation, "disable-cert-rotation", false, "do not manage webhook certificates")
 	flag.BoolVar(&f.webhookHTTP2, "webhook-http2", false, "enable HTTP/2 for the webhook server")
+	flag.IntVar(&f.webhookPort, "webhook-port", webhook.Port, "webhook server port")
+	flag.StringVar(&f.certExtraSANs, "cert-extra-sans", "", "comma-separated extra DNS names and IPs for the webhook certificate")
+	flag.DurationVar(&f.certCheckInterval, "cert-check-interval", certs.DefaultCheckInterval, "how often the webhook certificate is checked")
+	flag.DurationVar(&f.certLookahead, "cert-lookahead", certs.DefaultLookahead, "renew the webhook CA and certificate this long before they expire")
+	flag.DurationVar(&f.caLife, "cert-ca-lifetime", certs.DefaultCALifetime, "validity of a new webhook CA")
+	flag.DurationVar(&f.certLife, "cert-lifetime", certs.DefaultCertLifetime, "validity of a new webhook serving certificate")
 	flag.BoolVar(&f.leaderElect, "leader-elect", true, "elect a leader through a Lease so several replicas can run")
 	flag.Parse()
 	return f
@@ -75,16 +93,24 @@ func run() error {
 		return err
 	}
 	wiring.Loggers(log)
+	// Start-up code ran once; keep only the binary's pages in use mapped.
+	if n, err := procmem.TrimExecutable(); err != nil {
+		log.Warn("cannot trim the executable's resident pages", "error", err)
+	} else {
+		log.Debug("executable's read-only mappings trimmed", "bytes", n)
+	}
 	f.namespace = wiring.Namespace(f.namespace)
 	switch f.webhookMode {
 	case "enabled", "disabled":
 	case "onlywebhook":
-		return fmt.Errorf("--webhook-mode=onlywebhook: the admission webhooks are not part of this build yet")
+		// A webhook-only deployment runs next to a controller with
+		// --webhook-mode=disabled: it needs a Lease of its own, or it would
+		// never lead and never manage the certificate.
+		if !flagSet("leader-election-id") {
+			f.leaderElectionID += "-webhook"
+		}
 	default:
 		return fmt.Errorf("invalid --webhook-mode %q", f.webhookMode)
-	}
-	if f.webhookMode == "enabled" {
-		log.Warn("admission webhooks are not served by this build; the CRD schemas still reject malformed objects")
 	}
 
 	// The controller writes one status per Service: let the API server,
@@ -97,6 +123,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Webhooks (every replica) and their certificate (leader).
+	var serving *webhook.Serving
+	var webhookServer crwebhook.Server
+	if f.webhookMode != "disabled" {
+		if serving, err = newServing(restCfg, f, log); err != nil {
+			return err
+		}
+		webhookServer = serving.Server()
+	}
 	own := cache.ByObject{Namespaces: map[string]cache.Config{f.namespace: {}}}
 	mgr, err := ctrl.NewManager(restCfg, manager.Options{
 		Scheme:                        wiring.Scheme(),
@@ -107,6 +142,7 @@ func run() error {
 		LeaderElectionID:              f.leaderElectionID,
 		LeaderElectionNamespace:       f.namespace,
 		LeaderElectionReleaseOnCancel: true,
+		WebhookServer:                 webhookServer,
 		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
 			&v1beta1.IPAddressPool{}: own,
 			&v1beta1.Community{}:     own,
@@ -120,6 +156,15 @@ func run() error {
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
+	}
+	if serving != nil {
+		if err := serving.Setup(mgr); err != nil {
+			return err
+		}
+	}
+	if f.webhookMode == "onlywebhook" {
+		log.Info("starting webhooks only", "namespace", f.namespace, "leaderElection", f.leaderElect)
+		return mgr.Start(ctrl.SetupSignalHandler())
 	}
 	events, stopEvents, err := wiring.EventRecorder(restCfg, mgr.GetScheme(), "metallb-controller")
 	if err != nil {
@@ -152,4 +197,38 @@ func run() error {
 	}
 	log.Info("starting controller", "namespace", f.namespace, "lbClass", f.lbClass, "leaderElection", f.leaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// flagSet reports whether flag name was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// newServing builds the webhook server and its certificate management from
+// the flags.
+func newServing(cfg *rest.Config, f *flags, log *slog.Logger) (*webhook.Serving, error) {
+	tlsOpt, err := tlsopts.Option(f.tlsMinVersion, f.tlsCipherSuites, f.tlsCurves)
+	if err != nil {
+		return nil, err
+	}
+	dnsNames, ips := certs.ParseSANs(f.certExtraSANs)
+	return webhook.NewServing(cfg, webhook.ServingOptions{
+		Namespace:           f.namespace,
+		Port:                f.webhookPort,
+		HTTP2:               f.webhookHTTP2,
+		TLSOpts:             []func(*tls.Config){tlsOpt},
+		DisableCertRotation: f.disableCertRotation,
+		CertDir:             f.certDir,
+		SecretName:          f.webhookSecret,
+		ServiceName:         f.certServiceName,
+		ExtraDNSNames:       dnsNames,
+		ExtraIPs:            ips,
+		CheckInterval:       f.certCheckInterval,
+		CALifetime:          f.caLife,
+		CertLifetime:        f.certLife,
+		Lookahead:           f.certLookahead,
+		Log:                 log,
+	})
 }

@@ -1,0 +1,127 @@
+package webhook_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
+	"github.com/ferrolb/ferrolb/internal/webhook"
+	"github.com/ferrolb/ferrolb/test/cluster"
+	"github.com/ferrolb/ferrolb/test/kubeapi"
+)
+
+func writeKubeconfig(t *testing.T, cfg *rest.Config) string {
+	t.Helper()
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["c"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: cfg.BearerToken}
+	kc.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	kc.CurrentContext = "c"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The controller binary with --webhook-mode=onlywebhook serves the
+// webhooks with a certificate it manages, under a Lease of its own, and
+// reports ready once the certificate is loaded.
+func TestControllerBinaryOnlyWebhook(t *testing.T) {
+	bin, err := cluster.Binary("./cmd/controller")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kubeapi.Shared(t)
+	c, err := client.New(cfg, client.Options{Scheme: wiring.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{cfg: cfg, c: c, warn: &warnLog{}, ns: "binary-only-webhook", vwc: webhook.ConfigurationName, port: freePort(t)}
+	if err := c.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
+		t.Fatal(err)
+	}
+	crds.once.Do(func() {
+		dir, err := kubeapi.CRDDir()
+		if err == nil {
+			err = kubeapi.InstallCRDs(ctx(t), cfg, dir)
+		}
+		crds.err = err
+	})
+	if crds.err != nil {
+		t.Fatal(crds.err)
+	}
+	vwc := webhook.Configuration(e.vwc, admissionregistrationv1.Fail, func(path string) admissionregistrationv1.WebhookClientConfig {
+		u := e.url(path)
+		return admissionregistrationv1.WebhookClientConfig{URL: &u}
+	})
+	if err := c.Create(ctx(t), vwc); err != nil {
+		t.Fatal(err)
+	}
+
+	health := freePort(t)
+	logPath := filepath.Join(t.TempDir(), "controller.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--kubeconfig", writeKubeconfig(t, cfg), "--namespace", e.ns, "--webhook-mode", "onlywebhook",
+		"--port", "0", "--health-probe-port", fmt.Sprint(health), "--webhook-port", fmt.Sprint(e.port),
+		"--cert-extra-sans", "127.0.0.1", "--log-level", "debug")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); logFile.Close() }()
+	t.Cleanup(func() {
+		_ = c.Delete(ctx(t), vwc)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			t.Logf("controller log:\n%s", out)
+		}
+	})
+
+	e.waitServing(t)
+
+	var lease coordinationv1.Lease
+	if err := c.Get(ctx(t), client.ObjectKey{Namespace: e.ns, Name: "metallb-controller-webhook"}, &lease); err != nil {
+		t.Errorf("lease metallb-controller-webhook: %v", err)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", health))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz: %s", resp.Status)
+	}
+	out, _ := os.ReadFile(logPath)
+	if strings.Contains(string(out), "starting controller") {
+		t.Error("onlywebhook mode started the controller's reconcilers")
+	}
+}

@@ -1,0 +1,9 @@
+package manifests
+
+import (
+	"testing"
+
+	"github.com/ferrolb/ferrolb/test/kubeapi"
+)
+
+func TestMain(m *testing.M) { kubeapi.Main(m) }
