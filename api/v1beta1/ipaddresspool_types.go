@@ -73,8 +73,15 @@ type IPAddressPoolStatus struct {
 	AvailableIPv4 int64 `json:"availableIPv4"`
 
 	// AvailableIPv6 is the number of IPv6 addresses still free (capped at
-	// the largest int64 for very large prefixes).
+	// the largest int64 for very large prefixes: see
+	// AvailableIPv6Exact).
 	AvailableIPv6 int64 `json:"availableIPv6"`
+
+	// AvailableIPv6Exact is AvailableIPv6 in decimal, exact whatever the
+	// size of the pool (a /64 has 18446744073709551616 addresses). Set
+	// when the pool has IPv6 addresses. An addition of this project.
+	// +optional
+	AvailableIPv6Exact string `json:"availableIPv6Exact,omitempty"`
 }
 
 // IPAddressPool is a set of addresses the controller may assign to

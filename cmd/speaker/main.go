@@ -138,7 +138,11 @@ func run() error {
 			&v1beta1.IPAddressPool{}:    own,
 			&v1beta1.L2Advertisement{}:  own,
 			&v1beta1.ServiceL2Status{}:  own,
-			&v1beta1.ServiceBGPStatus{}: own,
+			// Every node writes its own ServiceBGPStatus objects and never
+			// touches the others': cache only this node's.
+			&v1beta1.ServiceBGPStatus{}: {Namespaces: map[string]cache.Config{f.namespace: {
+				LabelSelector: labels.SelectorFromSet(labels.Set{speaker.LabelNode: f.nodeName}),
+			}}},
 			&v1beta1.BGPAdvertisement{}: own,
 			&v1beta2.BGPPeer{}:          own,
 			&v1beta1.BFDProfile{}:       own,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,6 +54,11 @@ func setupCluster(ctx context.Context, t *testing.T, c client.Client) *cluster {
 		Spec: v1beta1.IPAddressPoolSpec{Addresses: []string{"203.0.113.7/32"}, AutoAssign: ptr.To(false)}},
 		func(p *v1beta1.IPAddressPool) {
 			p.Status = v1beta1.IPAddressPoolStatus{AssignedIPv4: 1, AvailableIPv4: 0}
+		})
+	create(ctx, t, c, &v1beta1.IPAddressPool{ObjectMeta: meta("huge"),
+		Spec: v1beta1.IPAddressPoolSpec{Addresses: []string{"2001:db8:9::/64"}, AutoAssign: ptr.To(false)}},
+		func(p *v1beta1.IPAddressPool) {
+			p.Status = v1beta1.IPAddressPoolStatus{AssignedIPv6: 2, AvailableIPv6: math.MaxInt64, AvailableIPv6Exact: "18446744073709551614"}
 		})
 	// A pool the controller has not counted yet.
 	create(ctx, t, c, &v1beta1.IPAddressPool{ObjectMeta: meta("fresh"),
@@ -392,6 +398,7 @@ func TestExplainAndStatus(t *testing.T) {
 			`l2pool\s+192\.0\.2\.0/28\s+true\s+1/15\s+-`,
 			`tiny\s+203\.0\.113\.7/32\s+false\s+1/0\s+-`,
 			`fresh\s+203\.0\.113\.64/26\s+true\s+unknown\s+unknown`,
+			`huge\s+2001:db8:9::/64\s+false\s+-\s+2/18446744073709551614`,
 			`peer-a\s+192\.0\.2\.254:179\s+64500\s+64501\s+-\s+all`,
 			`peer-b\s+\[2001:db8::fe\]:1179\s+64500\s+64502\s+fast\s+1 selector\(s\)`,
 			`node-1\s+peer-a\s+192\.0\.2\.254:179\s+Established\s+Up`,

@@ -44,6 +44,9 @@ type PoolUsage struct {
 	AvailableIPv4 int64 `json:"availableIPv4"`
 	AssignedIPv6  int64 `json:"assignedIPv6"`
 	AvailableIPv6 int64 `json:"availableIPv6"`
+	// AvailableIPv6Exact is the exact count in decimal when the
+	// controller wrote it (it exceeds int64 for a /64).
+	AvailableIPv6Exact string `json:"availableIPv6Exact,omitempty"`
 }
 
 // PeerConfig is one BGPPeer object.
@@ -100,6 +103,8 @@ func Status(ctx context.Context, c client.Reader, o Options) (*StatusReport, err
 			AvailableIPv4: st.AvailableIPv4,
 			AssignedIPv6:  st.AssignedIPv6,
 			AvailableIPv6: st.AvailableIPv6,
+
+			AvailableIPv6Exact: st.AvailableIPv6Exact,
 		})
 	}
 	slices.SortFunc(r.Pools, func(a, b PoolUsage) int { return strings.Compare(a.Name, b.Name) })

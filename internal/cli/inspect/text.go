@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 )
@@ -256,6 +257,9 @@ func (r *StatusReport) WriteText(w io.Writer) error {
 			if p.StatusKnown {
 				v4 = usage(p.AssignedIPv4, p.AvailableIPv4)
 				v6 = usage(p.AssignedIPv6, p.AvailableIPv6)
+				if p.AvailableIPv6Exact != "" && p.AvailableIPv6 == math.MaxInt64 {
+					v6 = count(p.AssignedIPv6) + "/" + p.AvailableIPv6Exact
+				}
 			}
 			rows = append(rows, []string{p.Name, strings.Join(p.Addresses, ","), fmt.Sprint(p.AutoAssign), v4, v6})
 		}

@@ -88,7 +88,8 @@ func TestDualStackAndSharing(t *testing.T) {
 		if err := e.c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "huge"}, &p); err != nil {
 			return false, err.Error()
 		}
-		return p.Status.AvailableIPv6 == math.MaxInt64, fmt.Sprintf("%+v", p.Status)
+		return p.Status.AvailableIPv6 == math.MaxInt64 && p.Status.AvailableIPv6Exact == "18446744073709551616",
+			fmt.Sprintf("%+v", p.Status)
 	})
 	e.service("d", dualStack)
 	e.waitIPs("d", "192.0.2.16,2001:db8:1::", assign.ReasonAssigned)
@@ -104,7 +105,7 @@ func TestDualStackAndSharing(t *testing.T) {
 		if err := e.c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "dual"}, &p); err != nil {
 			return false, err.Error()
 		}
-		want := v1beta1.IPAddressPoolStatus{AssignedIPv4: 2, AssignedIPv6: 1, AvailableIPv4: 2, AvailableIPv6: 3}
+		want := v1beta1.IPAddressPoolStatus{AssignedIPv4: 2, AssignedIPv6: 1, AvailableIPv4: 2, AvailableIPv6: 3, AvailableIPv6Exact: "3"}
 		return p.Status == want, fmt.Sprintf("%+v", p.Status)
 	})
 	e.eventually("deprecatedAnnotation warning", func() (bool, string) {

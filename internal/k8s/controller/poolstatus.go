@@ -13,8 +13,9 @@ import (
 )
 
 // poolStatusWriter publishes each pool's assigned and available counts in
-// IPAddressPool.status, writing only what changed. Counts are exact and
-// saturate at the largest int64 (a /64 has 2^64 addresses).
+// IPAddressPool.status, writing only what changed. The int64 counts of
+// MetalLB's schema saturate at the largest int64 (a /64 has 2^64
+// addresses); availableIPv6Exact carries the exact IPv6 count.
 type poolStatusWriter struct {
 	client    client.Client
 	namespace string
@@ -23,12 +24,16 @@ type poolStatusWriter struct {
 }
 
 func statusOf(st ipam.PoolStats) v1beta1.IPAddressPoolStatus {
-	return v1beta1.IPAddressPoolStatus{
+	out := v1beta1.IPAddressPoolStatus{
 		AssignedIPv4:  int64(st.InUseV4),
 		AssignedIPv6:  int64(st.InUseV6),
 		AvailableIPv4: st.AvailableV4().Int64(),
 		AvailableIPv6: st.AvailableV6().Int64(),
 	}
+	if !st.CapacityV6.IsZero() {
+		out.AvailableIPv6Exact = st.AvailableV6().String()
+	}
+	return out
 }
 
 func (w *poolStatusWriter) write(ctx context.Context, stats []ipam.PoolStats) {
