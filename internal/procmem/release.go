@@ -17,6 +17,9 @@ type Releaser struct {
 	Quiet time.Duration
 	// Release frees memory; default debug.FreeOSMemory.
 	Release func()
+	// AfterStartup, if set, runs once, after the first quiet spell: the
+	// end of start-up (caches synced, first passes done).
+	AfterStartup func()
 
 	last     atomic.Int64 // unix nanoseconds of the last Touch
 	released atomic.Int64 // value of last when memory was last released
@@ -48,6 +51,9 @@ func (r *Releaser) Start(ctx context.Context) error {
 			continue
 		}
 		release()
+		if r.released.Load() == 0 && r.AfterStartup != nil {
+			r.AfterStartup()
+		}
 		r.released.Store(last)
 	}
 }

@@ -8,8 +8,8 @@ import (
 )
 
 func TestReleaserOncePerQuietSpell(t *testing.T) {
-	var n atomic.Int32
-	r := &Releaser{Quiet: 60 * time.Millisecond, Release: func() { n.Add(1) }}
+	var n, startup atomic.Int32
+	r := &Releaser{Quiet: 60 * time.Millisecond, Release: func() { n.Add(1) }, AfterStartup: func() { startup.Add(1) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Start(ctx) }()
@@ -37,6 +37,9 @@ func TestReleaserOncePerQuietSpell(t *testing.T) {
 	}
 	r.Touch()
 	waitCount(t, &n, 2)
+	if got := startup.Load(); got != 1 {
+		t.Fatalf("AfterStartup ran %d times, want once", got)
+	}
 }
 
 func waitCount(t *testing.T, n *atomic.Int32, want int32) {

@@ -90,7 +90,13 @@ func Setup(mgr manager.Manager, o Options) error {
 	bgpStatus := NewBGPStatusWriter(mgr.GetClient(), o.Namespace, o.Node, o.Log)
 	// After a burst of passes, the heap the burst grew goes back to the
 	// operating system once the speaker is quiet.
-	mem := &procmem.Releaser{}
+	// Start-up code (discovery, cache sync, first passes) does not run
+	// again: its pages of the binary leave the resident set then.
+	mem := &procmem.Releaser{AfterStartup: func() {
+		if _, err := procmem.TrimExecutable(); err != nil {
+			o.Log.Warn("cannot trim the executable's resident pages", "error", err)
+		}
+	}}
 	if err := mgr.Add(mem); err != nil {
 		return err
 	}
