@@ -45,7 +45,7 @@ func main() {
 	flag.BoolVar(&o.skipScale, "skip-scale", false, "do not run the scale and memory measurements (nor their baseline)")
 	flag.DurationVar(&o.poll, "poll", 5*time.Millisecond, "interval between two queries of FRR's RIB (latency and failover runs)")
 	flag.DurationVar(&o.gap, "gap", 300*time.Millisecond, "latency run: pause between a Service's endpoints and its creation, and after its route")
-	flag.DurationVar(&o.settle, "settle", 5*time.Second, "wait after the last route arrived before reading memory")
+	flag.DurationVar(&o.settle, "settle", 40*time.Second, "wait after the last route arrived before reading memory (steady state: keepalives, heartbeats and periodic checks have run)")
 	flag.Parse()
 	if o.latencyServices < 1 || o.services < 1 || o.Concurrency < 1 || o.trials < 1 || o.poll <= 0 {
 		fmt.Fprintln(os.Stderr, "benchbgp: -latency-services, -services, -concurrency, -trials and -poll must be positive")

@@ -36,7 +36,7 @@ func main() {
 	flag.IntVar(&o.services, "services", 1000, "L2 Services in the scale run")
 	flag.BoolVar(&o.skipFailover, "skip-failover", false, "do not run the failover trials")
 	flag.BoolVar(&o.skipScale, "skip-scale", false, "do not run the scale and memory measurements")
-	flag.DurationVar(&o.settle, "settle", 5*time.Second, "wait after the last IP answered before reading memory")
+	flag.DurationVar(&o.settle, "settle", 40*time.Second, "wait after the last IP answered before reading memory (steady state: heartbeats, memberlist push-pull and periodic checks have run)")
 	flag.DurationVar(&o.httpTimeout, "http-timeout", 250*time.Millisecond, "timeout of each failover request")
 	flag.DurationVar(&o.httpEvery, "http-interval", 50*time.Millisecond, "interval between failover requests")
 	flag.Parse()

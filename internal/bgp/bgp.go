@@ -161,17 +161,27 @@ type PeerStatus struct {
 
 // Recorder receives the backend's metrics. Peer labels are "address:port"
 // (Peer.ID) for BGP and the peer address for BFD, as in MetalLB. Methods are
-// called from the backend's goroutine and must not block.
+// called from the backend's goroutine and must not block. Counts are
+// increments since the previous call for the same peer, never totals.
 type Recorder interface {
 	// SessionUp sets whether the BGP session is Established.
 	SessionUp(peer string, up bool)
-	// UpdatesSent adds n UPDATE messages sent.
-	UpdatesSent(peer string, n uint64)
+	// Messages adds the BGP messages sent and received since the previous
+	// call. It is called on every refresh of an open session, with zero
+	// counts too, so that the series exist from the session's start.
+	Messages(peer string, sent, received MessageCounts)
 	// Prefixes sets the announced and pending prefix gauges.
 	Prefixes(peer string, announced, pending int)
 	// BFDSessionUp is called on every BFD transition to or from Up: it sets
 	// the session gauge and counts an up or a down event.
 	BFDSessionUp(peer string, up bool)
+	// BFDControlPackets adds the BFD Control packets received (in) and sent
+	// (out) since the previous call. Like Messages it is called on every
+	// refresh of a running BFD session, with zero counts too.
+	BFDControlPackets(peer string, in, out uint64)
+	// BFDNotification counts one BFD state change delivered to the BGP
+	// session (what FRR counts as bfdd notifying zebra, for bgpd).
+	BFDNotification(peer string)
 	// PeerRemoved drops the series of a session that no longer exists.
 	PeerRemoved(peer, bfdPeer string)
 }
@@ -179,10 +189,12 @@ type Recorder interface {
 // NopRecorder discards every metric.
 type NopRecorder struct{}
 
-func (NopRecorder) SessionUp(string, bool)     {}
-func (NopRecorder) UpdatesSent(string, uint64) {}
-func (NopRecorder) Prefixes(string, int, int)  {}
-func (NopRecorder) BFDSessionUp(string, bool)  {}
-func (NopRecorder) PeerRemoved(string, string) {}
+func (NopRecorder) SessionUp(string, bool)                        {}
+func (NopRecorder) Messages(string, MessageCounts, MessageCounts) {}
+func (NopRecorder) Prefixes(string, int, int)                     {}
+func (NopRecorder) BFDSessionUp(string, bool)                     {}
+func (NopRecorder) BFDControlPackets(string, uint64, uint64)      {}
+func (NopRecorder) BFDNotification(string)                        {}
+func (NopRecorder) PeerRemoved(string, string)                    {}
 
 var _ Recorder = NopRecorder{}

@@ -12,8 +12,9 @@
 // resets a session; a change of a session-level setting (addresses, ASNs,
 // timers, password, ...) may (see SessionEqual).
 //
-// The pure helpers (Normalize, Diff, Peer.Validate, Peer.SessionEqual) hold
-// the rules every backend shares and are tested without a network. The
+// The pure helpers (Normalize, Diff, Peer.Validate, Peer.SessionEqual,
+// Monotonic and MessageTracker for counters) hold the rules every backend
+// shares and are tested without a network. The
 // backends live in sub-packages: gobgp (embedded GoBGP, with the BFD engine
 // of package bfd).
 package bgp

@@ -179,3 +179,47 @@ func TestManagerDropsLowTTL(t *testing.T) {
 		return s.Received == 1 && s.State == StateInit && s.RemoteDiscr == 77
 	})
 }
+
+// Control packets are counted both ways while the session runs (what the
+// speaker exports as metallb_bfd_control_packet_input and _output); a
+// replaced session has a new discriminator and counts from zero.
+func TestManagerCountsControlPackets(t *testing.T) {
+	pa, pb := freeUDPPort(t), freeUDPPort(t)
+	lo := netip.MustParseAddr("127.0.0.1")
+	a, _ := runManager(t, Options{ListenPort: pa})
+	b, _ := runManager(t, Options{ListenPort: pb})
+	a.Set("b", Spec{Peer: lo, Port: uint16(pb), Config: fast})
+	b.Set("a", Spec{Peer: lo, Port: uint16(pa), Config: fast})
+	waitFor(t, 5*time.Second, "both Up at the fast rate", func() bool {
+		sa, _ := a.Status("b")
+		sb, _ := b.Status("a")
+		return sa.State == StateUp && sb.State == StateUp && sa.TxInterval == fast.DesiredMinTx && sb.TxInterval == fast.DesiredMinTx
+	})
+	first, _ := a.Status("b")
+	if first.Sent == 0 || first.Received == 0 {
+		t.Fatalf("an Up session counted %d sent and %d received", first.Sent, first.Received)
+	}
+	// At 100 ms, ten packets each way take about a second.
+	waitFor(t, 3*time.Second, "counters grow", func() bool {
+		s, _ := a.Status("b")
+		return s.Sent >= first.Sent+10 && s.Received >= first.Received+10
+	})
+	sa, _ := a.Status("b")
+	sb, _ := b.Status("a")
+	// What A received, B sent (minus at most the packets in flight).
+	if sa.Received > sb.Sent+2 || sb.Received > sa.Sent+2 {
+		t.Errorf("A sent %d received %d, B sent %d received %d: more received than sent", sa.Sent, sa.Received, sb.Sent, sb.Received)
+	}
+
+	// A new transport replaces the session: new discriminator, counters
+	// from zero (and B, which no longer hears the old one, goes down).
+	a.Set("b", Spec{Peer: lo, Local: lo, Port: uint16(pb), Config: fast})
+	var replaced Status
+	waitFor(t, 2*time.Second, "session replaced", func() bool {
+		replaced, _ = a.Status("b")
+		return replaced.LocalDiscr != 0 && replaced.LocalDiscr != sa.LocalDiscr
+	})
+	if replaced.Sent >= sa.Sent || replaced.Received >= sa.Received {
+		t.Errorf("replaced session counts sent %d received %d, the old one had %d and %d", replaced.Sent, replaced.Received, sa.Sent, sa.Received)
+	}
+}

@@ -403,6 +403,9 @@ func (b *Backend) handleBFD(ctx context.Context, rs *runState, e bfd.Event) {
 	case bfd.StateAdminDown:
 		s.bfdState = bgp.BFDAdminDown
 	}
+	// Every state change reaches the BGP session: FRR counts these as
+	// bfdd's notifications to zebra (for bgpd).
+	b.rec.BFDNotification(e.Peer.String())
 	if e.State == bfd.StateUp || e.Previous == bfd.StateUp {
 		b.rec.BFDSessionUp(e.Peer.String(), e.State == bfd.StateUp)
 	}
@@ -468,6 +471,11 @@ func (b *Backend) refresh(ctx context.Context, rs *runState) {
 	for name, s := range rs.sessions {
 		st := s.refresh(ctx, now, desired[name], b.rec, b.log)
 		st.Unsupported = skipped[name]
+		if s.bfdSet {
+			if bst, ok := b.bfd.Status(s.peer.Name); ok {
+				s.refreshBFD(bst, b.rec)
+			}
+		}
 		statuses[name] = st
 	}
 	b.mu.Lock()

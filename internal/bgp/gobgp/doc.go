@@ -58,6 +58,15 @@
 // refusing the session with a NOTIFICATION is disabled for 2 s, 4 s, 8 s
 // ... up to 2 min between attempts. Each session is independent.
 //
+// Metrics: every poll (Options.PollInterval) reads the neighbor's message
+// statistics from GoBGP and the BFD session's packet counters from package
+// bfd, and hands the increments to the bgp.Recorder (bgp.MessageTracker,
+// bgp.Monotonic): GoBGP clears its statistics when a neighbor is disabled
+// (the back-off above), and a replaced BFD session (new discriminator)
+// counts from zero, neither of which makes an exported counter go back.
+// Every BFD state change handed to the session is also counted
+// (Recorder.BFDNotification).
+//
 // # BFD: this repository's engine, not GoBGP's
 //
 // GoBGP v4.8.0 has single-hop BFD, tested here against FRR 8.4 bfdd at

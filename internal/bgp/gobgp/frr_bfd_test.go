@@ -164,7 +164,8 @@ func TestFRRBFDDetectsFailure(t *testing.T) {
 func TestFRRBFDMultihopPassive(t *testing.T) {
 	l := newLink(t, 1)
 	f := startFRR(t, l, frrBGP(l, 64512, l.node4.String(), 64500, "ebgp-multihop 2", "bfd profile fast"), fastBFD)
-	b, _ := runBackend(t, Options{})
+	rec := newRecorder()
+	b, _ := runBackend(t, Options{Recorder: rec})
 	passive := *fastProfile
 	passive.PassiveMode = true
 	b.SetPeers([]bgp.Peer{{Name: "r", Address: l.router4, MyASN: 64500, PeerASN: 64512, EBGPMultiHop: true, BFD: &passive}})
@@ -177,6 +178,21 @@ func TestFRRBFDMultihopPassive(t *testing.T) {
 		}
 		if st.BFD != bgp.BFDUp || fp.Status != "up" || !fp.Multihop {
 			return fmt.Errorf("ours %s, FRR's %+v", st.BFD, fp)
+		}
+		return nil
+	})
+
+	// The BFD counters of the peer: packets both ways, growing at the fast
+	// rate, and the state changes that took the session Up.
+	bfdPeer := l.router4.String()
+	in0, out0, notifs := rec.bfdCounters(bfdPeer)
+	if notifs == 0 {
+		t.Errorf("BFD came up with no state change notified")
+	}
+	eventually(t, 5*time.Second, "BFD packets counted", func() error {
+		in, out, _ := rec.bfdCounters(bfdPeer)
+		if in < in0+5 || out < out0+5 {
+			return fmt.Errorf("in %d out %d, were %d and %d", in, out, in0, out0)
 		}
 		return nil
 	})

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/ferrolb/ferrolb/internal/bgp"
 )
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
@@ -14,9 +16,13 @@ type recorder struct {
 	mu       sync.Mutex
 	up       map[string]bool
 	updates  map[string]uint64
+	sent     map[string]bgp.MessageCounts
+	received map[string]bgp.MessageCounts
 	prefixes map[string][2]int
 	bfd      []bfdCall
-	removed  []string
+	// bfdIn, bfdOut and bfdNotifs add up the BFD counters per peer.
+	bfdIn, bfdOut, bfdNotifs map[string]uint64
+	removed                  []string
 }
 
 type bfdCall struct {
@@ -26,7 +32,9 @@ type bfdCall struct {
 }
 
 func newRecorder() *recorder {
-	return &recorder{up: map[string]bool{}, updates: map[string]uint64{}, prefixes: map[string][2]int{}}
+	return &recorder{up: map[string]bool{}, updates: map[string]uint64{}, prefixes: map[string][2]int{},
+		sent: map[string]bgp.MessageCounts{}, received: map[string]bgp.MessageCounts{},
+		bfdIn: map[string]uint64{}, bfdOut: map[string]uint64{}, bfdNotifs: map[string]uint64{}}
 }
 
 func (r *recorder) SessionUp(peer string, up bool) {
@@ -35,10 +43,25 @@ func (r *recorder) SessionUp(peer string, up bool) {
 	r.up[peer] = up
 }
 
-func (r *recorder) UpdatesSent(peer string, n uint64) {
+func (r *recorder) Messages(peer string, sent, received bgp.MessageCounts) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.updates[peer] += n
+	r.updates[peer] += sent.Update
+	r.sent[peer] = r.sent[peer].Add(sent)
+	r.received[peer] = r.received[peer].Add(received)
+}
+
+func (r *recorder) BFDControlPackets(peer string, in, out uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bfdIn[peer] += in
+	r.bfdOut[peer] += out
+}
+
+func (r *recorder) BFDNotification(peer string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bfdNotifs[peer]++
 }
 
 func (r *recorder) Prefixes(peer string, announced, pending int) {
@@ -59,6 +82,20 @@ func (r *recorder) PeerRemoved(peer, bfdPeer string) {
 	r.removed = append(r.removed, peer)
 	delete(r.up, peer)
 	delete(r.prefixes, peer)
+}
+
+// messages returns the BGP messages recorded for peer.
+func (r *recorder) messages(peer string) (sent, received bgp.MessageCounts) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sent[peer], r.received[peer]
+}
+
+// bfdCounters returns the BFD counters recorded for peer.
+func (r *recorder) bfdCounters(peer string) (in, out, notifs uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.bfdIn[peer], r.bfdOut[peer], r.bfdNotifs[peer]
 }
 
 func (r *recorder) snapshot(peer string) (up bool, updates uint64, prefixes [2]int) {

@@ -39,16 +39,21 @@ type session struct {
 	// will get once the session is up.
 	sent map[netip.Prefix]bgp.Advertisement
 
-	// Counters read at the last refresh, and the accumulated total.
-	lastUpdates, updates uint64
-	lastNotifs           uint64
-	refusals             int
-	disabledUntil        time.Time
-	reported             bgp.SessionState // last state given to the recorder
-	bfdState             bgp.BFDState
-	bfdUpAt              time.Time
-	bfdSet               bool     // the BFD session was handed to the manager
-	bfdSpec              bfd.Spec // as last handed
+	// msgs accumulates GoBGP's message counters, which restart from zero
+	// when the neighbor is disabled (back-off) or reset.
+	msgs bgp.MessageTracker
+	// bfdPackets accumulates the BFD session's packet counters (received,
+	// sent); bfdDiscr identifies the BFD session they were read from.
+	bfdPackets bgp.Monotonic
+	bfdDiscr   uint32
+
+	refusals      int
+	disabledUntil time.Time
+	reported      bgp.SessionState // last state given to the recorder
+	bfdState      bgp.BFDState
+	bfdUpAt       time.Time
+	bfdSet        bool     // the BFD session was handed to the manager
+	bfdSpec       bfd.Spec // as last handed
 
 	ev sessionEvents
 }
@@ -245,27 +250,9 @@ func (s *session) refresh(ctx context.Context, now time.Time, desired int, rec b
 	if peer == nil || peer.State == nil || peer.State.Messages == nil {
 		return s.status(desired)
 	}
-	var updates, notifs uint64
-	if m := peer.State.Messages.Sent; m != nil {
-		updates = m.Update
-	}
-	if m := peer.State.Messages.Received; m != nil {
-		notifs = m.Notification
-	}
-	// GoBGP clears its counters when a neighbor is disabled.
-	if updates < s.lastUpdates {
-		s.lastUpdates = 0
-	}
-	if notifs < s.lastNotifs {
-		s.lastNotifs = 0
-	}
-	if d := updates - s.lastUpdates; d > 0 {
-		s.updates += d
-		rec.UpdatesSent(s.peer.ID(), d)
-	}
-	s.lastUpdates = updates
-	newNotifs := notifs - s.lastNotifs
-	s.lastNotifs = notifs
+	sent, received := s.msgs.Observe(messageCounts(peer.State.Messages.Sent), messageCounts(peer.State.Messages.Received))
+	rec.Messages(s.peer.ID(), sent, received)
+	newNotifs := received.Notification
 
 	if newNotifs > 0 {
 		// GoBGP answers a NOTIFICATION received while opening the session
@@ -305,6 +292,32 @@ func (s *session) refresh(ctx context.Context, now time.Time, desired int, rec b
 	return st
 }
 
+// messageCounts converts GoBGP's message counters of one direction.
+func messageCounts(m *api.Message) bgp.MessageCounts {
+	if m == nil {
+		return bgp.MessageCounts{}
+	}
+	return bgp.MessageCounts{
+		Open:         m.Open,
+		Update:       m.Update,
+		Notification: m.Notification,
+		Keepalive:    m.Keepalive,
+		RouteRefresh: m.Refresh,
+		Total:        m.Total,
+	}
+}
+
+// refreshBFD reports the packets of the BFD session since the last refresh.
+func (s *session) refreshBFD(st bfd.Status, rec bgp.Recorder) {
+	if st.LocalDiscr != s.bfdDiscr {
+		// A new BFD session (or none yet): its counters start at zero.
+		s.bfdPackets.Restart()
+		s.bfdDiscr = st.LocalDiscr
+	}
+	d := s.bfdPackets.Observe(st.Received, st.Sent)
+	rec.BFDControlPackets(s.peer.Address.String(), d[0], d[1])
+}
+
 // established reports whether the BGP session is Established.
 func (s *session) established() bool {
 	s.ev.mu.Lock()
@@ -322,7 +335,7 @@ func (s *session) status(desired int) bgp.PeerStatus {
 		EstablishedSince: s.ev.since,
 		Resets:           s.ev.resets,
 		LastError:        s.ev.lastErr,
-		UpdatesSent:      s.updates,
+		UpdatesSent:      s.msgs.Sent.Update,
 		BFD:              s.bfdState,
 	}
 	s.ev.mu.Unlock()
