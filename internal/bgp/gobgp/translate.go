@@ -48,13 +48,36 @@ func globalConfig(p *bgp.Peer, sp sessionParams) *api.Global {
 		Asn:        p.MyASN,
 		RouterId:   sp.routerID.String(),
 		ListenPort: -1,
-		// Only the unicast families we carry: left empty, GoBGP sets up
-		// tables for all ~37 families it knows (about 10 MB per peer).
-		Families: []uint32{
-			uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_IPV4_UNICAST]),
-			uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_IPV6_UNICAST]),
-		},
+		// Only the families the session carries: left empty, GoBGP sets
+		// up tables for all ~37 families it knows (about 10 MB per peer),
+		// and each table costs ~200 KB even when empty. A change of the
+		// session's families reopens the session with a new server.
+		Families: globalFamilies(p),
 	}
+}
+
+// sessionFamilies are the unicast families a session carries: its own
+// address family, both with DualStackAddressFamily (as Peer.Carries).
+func sessionFamilies(p *bgp.Peer) []*api.Family {
+	switch {
+	case p.DualStackAddressFamily:
+		return []*api.Family{familyV4, familyV6}
+	case p.Address.Is6():
+		return []*api.Family{familyV6}
+	}
+	return []*api.Family{familyV4}
+}
+
+func globalFamilies(p *bgp.Peer) []uint32 {
+	var out []uint32
+	for _, f := range sessionFamilies(p) {
+		t := oc.AFI_SAFI_TYPE_IPV4_UNICAST
+		if f == familyV6 {
+			t = oc.AFI_SAFI_TYPE_IPV6_UNICAST
+		}
+		out = append(out, uint32(oc.AfiSafiTypeToIntMap[t]))
+	}
+	return out
 }
 
 var (
@@ -69,13 +92,7 @@ func peerConfig(p *bgp.Peer, sp sessionParams) *api.Peer {
 	if connect == 0 {
 		connect = DefaultConnectRetry
 	}
-	families := []*api.Family{familyV4}
-	switch {
-	case p.DualStackAddressFamily:
-		families = append(families, familyV6)
-	case p.Address.Is6():
-		families = []*api.Family{familyV6}
-	}
+	families := sessionFamilies(p)
 	out := &api.Peer{
 		Conf: &api.PeerConf{
 			NeighborAddress: p.Address.String(),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	api "github.com/osrg/gobgp/v4/api"
+	"github.com/osrg/gobgp/v4/pkg/config/oc"
 	gbgp "github.com/osrg/gobgp/v4/pkg/packet/bgp"
 
 	"github.com/ferrolb/ferrolb/internal/bgp"
@@ -240,5 +241,32 @@ func TestRouterIDAndNextHops(t *testing.T) {
 	}
 	if got := (nextHops{}).forPrefix(mustPrefix("2001:db8::/64")); got != netip.IPv6Unspecified() {
 		t.Errorf("default v6 next hop %v", got)
+	}
+}
+
+// The server's global RIB has tables only for the families its session
+// carries, the same as the neighbor's.
+func TestGlobalFamiliesFollowTheSession(t *testing.T) {
+	// GoBGP's API numbers families by its AfiSafiType enumeration.
+	v4 := uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_IPV4_UNICAST])
+	v6 := uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_IPV6_UNICAST])
+	for _, tc := range []struct {
+		name string
+		mod  func(*bgp.Peer)
+		want []uint32
+	}{
+		{"IPv4 session", func(*bgp.Peer) {}, []uint32{v4}},
+		{"IPv6 session", func(p *bgp.Peer) { p.Address = addr("2001:db8::2") }, []uint32{v6}},
+		{"dual-stack", func(p *bgp.Peer) { p.DualStackAddressFamily = true }, []uint32{v4, v6}},
+	} {
+		p := basePeer()
+		tc.mod(&p)
+		got := globalConfig(&p, sessionParams{routerID: addr("192.0.2.1")}).Families
+		if !cmp.Equal(got, tc.want) {
+			t.Errorf("%s: global families %v, want %v", tc.name, got, tc.want)
+		}
+		if n := len(peerConfig(&p, sessionParams{}).AfiSafis); n != len(tc.want) {
+			t.Errorf("%s: %d neighbor families, want %d", tc.name, n, len(tc.want))
+		}
 	}
 }
