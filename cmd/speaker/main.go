@@ -32,6 +32,9 @@ import (
 	"github.com/ferrolb/ferrolb/internal/procmem"
 )
 
+// busyGCPercent is the GC target while the speaker works through a burst.
+const busyGCPercent = 100
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "speaker:", err)
@@ -90,7 +93,7 @@ func parseFlags() *flags {
 	flag.StringVar(&f.tlsCipherSuites, "tls-cipher-suites", "", "comma-separated TLS cipher suites")
 	flag.StringVar(&f.tlsCurves, "tls-curve-preferences", "", "comma-separated TLS curves")
 	flag.StringVar(&f.metricsCertDir, "metrics-cert-dir", "", "directory with tls.crt and tls.key for the metrics server")
-	flag.IntVar(&f.gcPercent, "gc-percent", 50, "Go garbage collection target percentage (GOGC wins when set): the heap may grow this much over live data before a collection; the speaker's live heap is small and its allocation rate low, so 50 trades little CPU for a smaller resident set")
+	flag.IntVar(&f.gcPercent, "gc-percent", 25, "Go garbage collection target percentage while the speaker is quiet (GOGC wins when set; 0 leaves the default): the heap may grow this much over live data before a collection. During bursts of changes the target is 100, so a burst costs less CPU; once quiet, a small target keeps the resident set close to the live data")
 	flag.Int64Var(&f.memLimit, "go-memory-limit", 64<<20, "soft limit for the Go heap in bytes (GOMEMLIMIT wins when set): bursts of Services then cost GC time rather than resident memory; 0 disables")
 	flag.Parse()
 	return f
@@ -112,8 +115,11 @@ func run() error {
 	if f.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(f.memLimit)
 	}
-	if f.gcPercent > 0 && os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(f.gcPercent)
+	if os.Getenv("GOGC") != "" {
+		f.gcPercent = 0 // the environment decides
+	}
+	if f.gcPercent > 0 {
+		debug.SetGCPercent(max(f.gcPercent, busyGCPercent)) // start-up is busy
 	}
 	if f.nodeName == "" {
 		return errors.New("--node-name (or METALLB_NODE_NAME) is required")
@@ -170,6 +176,8 @@ func run() error {
 		Namespace:       f.namespace,
 		Node:            f.nodeName,
 		PodName:         f.podName,
+		RestGC:          f.gcPercent,
+		BusyGC:          busyGCPercent,
 		LBClass:         f.lbClass,
 		IgnoreExcludeLB: f.ignoreExcludeLB,
 		Log:             log,

@@ -12,6 +12,11 @@ import (
 // runtime keeps freed heap pages for reuse and returns them only slowly,
 // so after a burst of thousands of objects a daemon would otherwise sit on
 // its peak for minutes. One forced collection per burst, none while idle.
+//
+// With SetGC set, the Releaser also switches the garbage collector between
+// two targets: BusyGC while work goes on (fewer collections, so a burst
+// costs less CPU) and RestGC once quiet (a heap close to its live size for
+// the long stretches in between).
 type Releaser struct {
 	// Quiet is how long after the last Touch the memory is released.
 	Quiet time.Duration
@@ -20,13 +25,23 @@ type Releaser struct {
 	// AfterStartup, if set, runs once, after the first quiet spell: the
 	// end of start-up (caches synced, first passes done).
 	AfterStartup func()
+	// SetGC sets the GC target percentage (debug.SetGCPercent); nil
+	// leaves it alone. BusyGC and RestGC are the two targets.
+	SetGC          func(percent int)
+	BusyGC, RestGC int
 
 	last     atomic.Int64 // unix nanoseconds of the last Touch
 	released atomic.Int64 // value of last when memory was last released
+	busy     atomic.Bool
 }
 
 // Touch records activity.
-func (r *Releaser) Touch() { r.last.Store(time.Now().UnixNano()) }
+func (r *Releaser) Touch() {
+	r.last.Store(time.Now().UnixNano())
+	if r.SetGC != nil && r.busy.CompareAndSwap(false, true) {
+		r.SetGC(r.BusyGC)
+	}
+}
 
 // Start checks for a quiet spell after activity until ctx ends.
 func (r *Releaser) Start(ctx context.Context) error {
@@ -49,6 +64,9 @@ func (r *Releaser) Start(ctx context.Context) error {
 		last := r.last.Load()
 		if last == 0 || last == r.released.Load() || time.Since(time.Unix(0, last)) < quiet {
 			continue
+		}
+		if r.SetGC != nil && r.busy.CompareAndSwap(true, false) {
+			r.SetGC(r.RestGC)
 		}
 		release()
 		if r.released.Load() == 0 && r.AfterStartup != nil {

@@ -2,6 +2,8 @@ package procmem
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,4 +53,35 @@ func waitCount(t *testing.T, n *atomic.Int32, want int32) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("released %d times, want %d within 1 s", n.Load(), want)
+}
+
+func TestReleaserSwitchesGCTargets(t *testing.T) {
+	var mu sync.Mutex
+	var got []int
+	r := &Releaser{Quiet: 60 * time.Millisecond, Release: func() {}, BusyGC: 100, RestGC: 25,
+		SetGC: func(p int) { mu.Lock(); got = append(got, p); mu.Unlock() }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Start(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	seen := func() []int { mu.Lock(); defer mu.Unlock(); return slices.Clone(got) }
+	for range 5 { // one switch per burst, not per Touch
+		r.Touch()
+	}
+	if s := seen(); !slices.Equal(s, []int{100}) {
+		t.Fatalf("after a burst started: %v, want [100]", s)
+	}
+	for range 100 {
+		if len(seen()) == 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.Touch()
+	if s := seen(); !slices.Equal(s, []int{100, 25, 100}) {
+		t.Fatalf("burst, rest, burst: %v, want [100 25 100]", s)
+	}
 }

@@ -3,6 +3,7 @@ package speaker
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -54,6 +55,10 @@ type Options struct {
 	Debounce time.Duration
 	// Events records events; nil means the manager's recorder.
 	Events record.EventRecorder
+	// RestGC, when positive, is the Go GC target percentage while the
+	// speaker is quiet; during bursts of passes it is BusyGC (at least
+	// RestGC). Zero leaves the garbage collector alone.
+	RestGC, BusyGC int
 }
 
 // Setup wires the layer 2 reconciler, the announcer, membership and the
@@ -97,6 +102,10 @@ func Setup(mgr manager.Manager, o Options) error {
 			o.Log.Warn("cannot trim the executable's resident pages", "error", err)
 		}
 	}}
+	if o.RestGC > 0 {
+		mem.SetGC = func(p int) { debug.SetGCPercent(p) }
+		mem.RestGC, mem.BusyGC = o.RestGC, max(o.BusyGC, o.RestGC)
+	}
 	if err := mgr.Add(mem); err != nil {
 		return err
 	}
