@@ -102,6 +102,7 @@ func Setup(mgr manager.Manager, o Options) error {
 			o.Log.Warn("cannot trim the executable's resident pages", "error", err)
 		}
 	}}
+	status.Busy, bgpStatus.Busy = mem.Touch, mem.Touch
 	if o.RestGC > 0 {
 		mem.SetGC = func(p int) { debug.SetGCPercent(p) }
 		mem.RestGC, mem.BusyGC = o.RestGC, max(o.BusyGC, o.RestGC)

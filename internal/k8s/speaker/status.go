@@ -56,6 +56,9 @@ type StatusWriter struct {
 	// so a burst of Services is announced first and its status objects are
 	// written after, without competing with the burst for the API server.
 	Quiet, MaxDelay time.Duration
+	// Busy, if set, is called around every batch of writes (activity, for
+	// the memory releaser).
+	Busy func()
 
 	mu      sync.Mutex
 	want    map[string]StatusSpec
@@ -278,6 +281,10 @@ func (w *StatusWriter) poke() {
 
 // run executes ops with bounded parallelism and returns the first error.
 func (w *StatusWriter) run(ctx context.Context, ops []func(context.Context) error) error {
+	if w.Busy != nil && len(ops) > 0 {
+		w.Busy()
+		defer w.Busy()
+	}
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
