@@ -24,8 +24,9 @@
 //     checked in full at the end), versus a fresh API server alone
 //     creating the same Services and writing their statuses (same
 //     concurrency). Target: within 2x.
-//  4. Memory (scale lab, after the scale run): each speaker's VmRSS and
-//     VmHWM with those Services announced to 3 peers. Target: < 60 MiB.
+//  4. Memory (scale lab, after the scale run and -settle, 40 s of steady
+//     state): each speaker's VmRSS and VmHWM with those Services announced
+//     to 3 peers. Target: < 60 MiB.
 //
 // Pools live in 198.19.0.0/16 (the API server's Service range is
 // 198.18.0.0/16). Progress goes to stderr, the table to stdout. Every wait

@@ -21,8 +21,9 @@
 //     Services and writing their statuses (same concurrency). Target:
 //     within 2x.
 //  3. Memory: each speaker's VmRSS and VmHWM with those Services announced,
-//     and how much of it is anonymous versus file-backed (the binary's own
-//     pages). Target: < 60 MiB.
+//     read after -settle (40 s: steady state, with memberlist, heartbeats
+//     and periodic checks run), and how much of it is anonymous versus
+//     file-backed (the binary's own pages). Target: < 60 MiB.
 //
 // Diagnostics printed with the scale run: the CPU each lab process used
 // during it (children of this program, from /proc), the speakers' layer2
