@@ -93,12 +93,9 @@ func run() error {
 		return err
 	}
 	wiring.Loggers(log)
-	// Start-up code ran once; keep only the binary's pages in use mapped.
-	if n, err := procmem.TrimExecutable(); err != nil {
-		log.Warn("cannot trim the executable's resident pages", "error", err)
-	} else {
-		log.Debug("executable's read-only mappings trimmed", "bytes", n)
-	}
+	// Package initialisation ran once; keep only the binary's pages in
+	// use mapped.
+	procmem.TrimLogged(log)
 	f.namespace = wiring.Namespace(f.namespace)
 	switch f.webhookMode {
 	case "enabled", "disabled":

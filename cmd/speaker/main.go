@@ -29,7 +29,6 @@ import (
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
 	"github.com/ferrolb/ferrolb/internal/logging"
 	"github.com/ferrolb/ferrolb/internal/membership"
-	"github.com/ferrolb/ferrolb/internal/procmem"
 )
 
 // busyGCPercent is the GC target while the speaker works through a burst.
@@ -106,12 +105,6 @@ func run() error {
 		return err
 	}
 	wiring.Loggers(log)
-	// Start-up code ran once; keep only the binary's pages in use mapped.
-	if n, err := procmem.TrimExecutable(); err != nil {
-		log.Warn("cannot trim the executable's resident pages", "error", err)
-	} else {
-		log.Debug("executable's read-only mappings trimmed", "bytes", n)
-	}
 	if f.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(f.memLimit)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -84,4 +85,14 @@ func TrimExecutable() (int, error) {
 		total += int(m.End - m.Start)
 	}
 	return total, nil
+}
+
+// TrimLogged is TrimExecutable for a daemon: a failure is a warning in
+// log, not an error (the process runs the same, with more pages mapped).
+func TrimLogged(log *slog.Logger) {
+	if n, err := TrimExecutable(); err != nil {
+		log.Warn("cannot trim the executable's resident pages", "error", err)
+	} else {
+		log.Debug("executable's read-only mappings trimmed", "bytes", n)
+	}
 }

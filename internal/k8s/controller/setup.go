@@ -7,8 +7,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,6 +21,7 @@ import (
 	"github.com/ferrolb/ferrolb/internal/core/ipam"
 	"github.com/ferrolb/ferrolb/internal/k8s/confstate"
 	"github.com/ferrolb/ferrolb/internal/k8s/eventq"
+	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
 	"github.com/ferrolb/ferrolb/internal/metrics"
 )
 
@@ -87,7 +86,9 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 		return nil, err
 	}
 
-	state := confstate.New(mgr.GetClient(), mgr.GetAPIReader(), withLog(confstate.ControllerOptions(o.Namespace), o.Log))
+	stateOpts := confstate.ControllerOptions(o.Namespace)
+	stateOpts.Log = o.Log
+	state := confstate.New(mgr.GetClient(), mgr.GetAPIReader(), stateOpts)
 	cfg := &ConfigReconciler{
 		State:     state,
 		Client:    mgr.GetClient(),
@@ -121,7 +122,7 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 	}
 	if o.PodName != "" {
 		err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-			state.SetOwner(podOwner(ctx, mgr.GetAPIReader(), o.Namespace, o.PodName))
+			state.SetOwner(wiring.PodOwner(ctx, mgr.GetAPIReader(), o.Namespace, o.PodName))
 			return nil
 		}))
 		if err != nil {
@@ -191,19 +192,4 @@ func usageOf(stats []ipam.PoolStats) map[string]metrics.PoolUsage {
 		}
 	}
 	return out
-}
-
-func withLog(o confstate.Options, log *slog.Logger) confstate.Options {
-	o.Log = log
-	return o
-}
-
-// podOwner returns an owner reference to the Pod, or nil if it cannot be
-// read.
-func podOwner(ctx context.Context, r client.Reader, namespace, name string) *metav1.OwnerReference {
-	var p corev1.Pod
-	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &p); err != nil {
-		return nil
-	}
-	return &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: p.Name, UID: p.UID}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/ferrolb/ferrolb/internal/bgp/gobgp"
 	"github.com/ferrolb/ferrolb/internal/k8s/confstate"
 	"github.com/ferrolb/ferrolb/internal/k8s/eventq"
+	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
 	"github.com/ferrolb/ferrolb/internal/membership"
 	"github.com/ferrolb/ferrolb/internal/metrics"
@@ -97,11 +98,7 @@ func Setup(mgr manager.Manager, o Options) error {
 	// operating system once the speaker is quiet.
 	// Start-up code (discovery, cache sync, first passes) does not run
 	// again: its pages of the binary leave the resident set then.
-	mem := &procmem.Releaser{AfterStartup: func() {
-		if _, err := procmem.TrimExecutable(); err != nil {
-			o.Log.Warn("cannot trim the executable's resident pages", "error", err)
-		}
-	}}
+	mem := &procmem.Releaser{AfterStartup: func() { procmem.TrimLogged(o.Log) }}
 	status.Busy, bgpStatus.Busy = mem.Touch, mem.Touch
 	if o.RestGC > 0 {
 		mem.SetGC = func(p int) { debug.SetGCPercent(p) }
@@ -147,7 +144,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		state,
 		&sessionWatcher{reader: mgr.GetClient(), backend: backend, events: o.Events, log: o.Log, namespace: o.Namespace, node: o.Node, state: state},
 		always(func(ctx context.Context) error {
-			owner := ownerRef(ctx, mgr.GetAPIReader(), o.Namespace, o.PodName)
+			owner := wiring.PodOwner(ctx, mgr.GetAPIReader(), o.Namespace, o.PodName)
 			status.SetOwner(owner)
 			bgpStatus.SetOwner(owner)
 			state.SetOwner(owner)

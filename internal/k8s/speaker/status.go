@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -367,17 +366,4 @@ func (w *StatusWriter) statusOp(objName, key string, spec StatusSpec) func(conte
 		}
 		return err
 	}
-}
-
-// ownerRef returns a reference to the speaker Pod, or nil if it cannot be
-// read (the objects are then unowned).
-func ownerRef(ctx context.Context, r client.Reader, namespace, pod string) *metav1.OwnerReference {
-	if pod == "" {
-		return nil
-	}
-	var p corev1.Pod
-	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: pod}, &p); err != nil {
-		return nil
-	}
-	return &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: p.Name, UID: p.UID}
 }

@@ -11,6 +11,7 @@ import (
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
@@ -56,7 +57,7 @@ func TestWebhookOutage(t *testing.T) {
 	// Malformed objects: the API server's schema validation answers, with
 	// or without a webhook.
 	bfd := &v1beta1.BFDProfile{ObjectMeta: metav1.ObjectMeta{Namespace: cluster.Namespace, Name: "outage-bad"},
-		Spec: v1beta1.BFDProfileSpec{ReceiveInterval: ptrTo(uint32(5))}}
+		Spec: v1beta1.BFDProfileSpec{ReceiveInterval: ptr.To(uint32(5))}}
 	if err := e.c.Create(ctx, bfd); err == nil || !strings.Contains(err.Error(), "receiveInterval") {
 		t.Errorf("a BFDProfile with receiveInterval 5 was not rejected by the schema: %v", err)
 	}
@@ -105,5 +106,3 @@ func TestWebhookOutage(t *testing.T) {
 		return st.Status.Result == v1beta1.ConfigurationValid, string(st.Status.Result) + ": " + st.Status.ErrorSummary
 	})
 }
-
-func ptrTo[T any](v T) *T { return &v }
