@@ -17,8 +17,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -176,7 +174,7 @@ type env struct {
 	c   client.Client
 	ns  string
 	// cfg are the objects apply created, deleted in reverse order.
-	cfg []*unstructured.Unstructured
+	cfg []client.Object
 	// killed are the nodes whose speaker the test stopped on purpose.
 	killed map[string]bool
 }
@@ -256,38 +254,8 @@ func (e *env) reset() error {
 	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
 	defer cancel()
 	var errs []error
-	var svcs corev1.ServiceList
-	if err := e.c.List(ctx, &svcs, client.InNamespace(e.ns)); err != nil {
+	if err := e.l.ResetTest(ctx, e.ns, e.cfg, e.resetLabels); err != nil {
 		errs = append(errs, err)
-	}
-	for i := range svcs.Items {
-		if err := e.c.Delete(ctx, &svcs.Items[i]); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, err)
-		}
-	}
-	// Nothing garbage-collects here: the slices go by hand.
-	if err := e.c.DeleteAllOf(ctx, &discoveryv1.EndpointSlice{}, client.InNamespace(e.ns)); err != nil {
-		errs = append(errs, err)
-	}
-	for i := len(e.cfg) - 1; i >= 0; i-- {
-		if err := e.c.Delete(ctx, e.cfg[i]); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, err)
-		}
-	}
-	for _, n := range e.l.Nodes {
-		if err := e.resetLabels(ctx, n.Name); err != nil {
-			errs = append(errs, err)
-		}
-		if err := e.l.LinkUp(ctx, n.Name); err != nil {
-			errs = append(errs, err)
-		}
-		if p, err := e.l.Speaker(n.Name); err != nil {
-			errs = append(errs, err)
-		} else if p.Exited() {
-			if err := e.l.RestartSpeaker(ctx, n.Name); err != nil {
-				errs = append(errs, err)
-			}
-		}
 	}
 	// A router daemon that died during the test (a crash) is this test's
 	// finding; the next test would only see its queries fail.
@@ -386,8 +354,8 @@ func (e *env) apply(text string) {
 		if err := e.c.Patch(e.ctx, obj, client.Apply, client.FieldOwner("bgp-e2e"), client.ForceOwnership); err != nil {
 			e.t.Fatalf("applying %s %s: %v", obj.GetKind(), obj.GetName(), err)
 		}
-		known := slices.ContainsFunc(e.cfg, func(o *unstructured.Unstructured) bool {
-			return o.GetKind() == obj.GetKind() && o.GetNamespace() == obj.GetNamespace() && o.GetName() == obj.GetName()
+		known := slices.ContainsFunc(e.cfg, func(o client.Object) bool {
+			return o.GetObjectKind().GroupVersionKind().Kind == obj.GetKind() && o.GetNamespace() == obj.GetNamespace() && o.GetName() == obj.GetName()
 		})
 		if !known {
 			ref := &unstructured.Unstructured{}

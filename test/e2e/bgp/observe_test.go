@@ -21,58 +21,24 @@ import (
 
 // --- waiting -------------------------------------------------------------
 
-// eventually polls cond every 100 ms until it holds or timeout passes,
-// then fails the test with cond's last state. It fails at once if a
-// speaker the test did not stop has exited.
+// eventually, poll, never: lab.Waiter, with the speakers the test killed
+// left out of its liveness check.
 func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, string)) {
 	e.t.Helper()
-	if ok, state := e.poll(timeout, what, cond); !ok {
-		e.t.Fatalf("timed out after %v waiting for %s; last state: %s", timeout, what, state)
-	}
+	e.waiter().Eventually(timeout, what, cond)
 }
 
-// poll is eventually without the verdict: it reports whether cond came
-// to hold within timeout, and cond's last state.
 func (e *env) poll(timeout time.Duration, what string, cond func() (bool, string)) (bool, string) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		e.checkSpeakers(what)
-		ok, state := cond()
-		if ok {
-			return true, state
-		}
-		if time.Now().After(deadline) {
-			return false, state
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return e.waiter().Poll(timeout, what, cond)
 }
 
-// never polls cond for d and fails the test if it ever holds.
 func (e *env) never(d time.Duration, what string, cond func() (bool, string)) {
 	e.t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		e.checkSpeakers(what)
-		if ok, state := cond(); ok {
-			e.t.Fatalf("%s, which must not happen: %s", what, state)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	e.waiter().Never(d, what, cond)
 }
 
-func (e *env) checkSpeakers(what string) {
-	e.t.Helper()
-	for _, n := range e.l.Nodes {
-		if e.killed[n.Name] {
-			continue
-		}
-		if p, err := e.l.Speaker(n.Name); err == nil && p.Exited() {
-			e.t.Fatalf("waiting for %s: the speaker on %s exited; its log ends with:\n%s", what, n.Name, p.Tail(30))
-		}
-	}
-}
+func (e *env) waiter() lab.Waiter { return lab.Waiter{T: e.t, Lab: e.l, Stopped: e.killed} }
 
 // --- routers' RIBs -------------------------------------------------------
 

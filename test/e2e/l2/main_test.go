@@ -13,7 +13,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -190,38 +189,8 @@ func (e *env) reset() error {
 	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
 	defer cancel()
 	var errs []error
-	var svcs corev1.ServiceList
-	if err := e.c.List(ctx, &svcs, client.InNamespace(e.ns)); err != nil {
+	if err := e.l.ResetTest(ctx, e.ns, e.cfg, e.resetNode); err != nil {
 		errs = append(errs, err)
-	}
-	for i := range svcs.Items {
-		if err := e.c.Delete(ctx, &svcs.Items[i]); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, err)
-		}
-	}
-	// Nothing garbage-collects here: the slices go by hand.
-	if err := e.c.DeleteAllOf(ctx, &discoveryv1.EndpointSlice{}, client.InNamespace(e.ns)); err != nil {
-		errs = append(errs, err)
-	}
-	for i := len(e.cfg) - 1; i >= 0; i-- {
-		if err := e.c.Delete(ctx, e.cfg[i]); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, err)
-		}
-	}
-	for _, n := range e.l.Nodes {
-		if err := e.resetNode(ctx, n.Name); err != nil {
-			errs = append(errs, err)
-		}
-		if err := e.l.LinkUp(ctx, n.Name); err != nil {
-			errs = append(errs, err)
-		}
-		if p, err := e.l.Speaker(n.Name); err != nil {
-			errs = append(errs, err)
-		} else if p.Exited() {
-			if err := e.l.RestartSpeaker(ctx, n.Name); err != nil {
-				errs = append(errs, err)
-			}
-		}
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)

@@ -73,45 +73,20 @@ type env struct {
 
 // --- waiting -------------------------------------------------------------
 
-// eventually polls cond every 200 ms until it holds or timeout passes,
-// then fails the test with cond's last state. It fails at once if the
-// controller or a speaker has exited.
+// eventually, poll: lab.Waiter (every 200 ms; fails at once if the
+// controller or a speaker exited).
 func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, string)) {
 	e.t.Helper()
-	if ok, state := e.poll(timeout, what, cond); !ok {
-		e.t.Fatalf("timed out after %v waiting for %s; last state: %s", timeout, what, state)
-	}
+	e.waiter().Eventually(timeout, what, cond)
 }
 
-// poll reports whether cond came to hold within timeout, and its last
-// state.
 func (e *env) poll(timeout time.Duration, what string, cond func() (bool, string)) (bool, string) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		e.checkProcs(what)
-		ok, state := cond()
-		if ok {
-			return true, state
-		}
-		if time.Now().After(deadline) {
-			return false, state
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return e.waiter().Poll(timeout, what, cond)
 }
 
-// checkProcs fails the test if the controller or a speaker has exited.
-func (e *env) checkProcs(what string) {
-	e.t.Helper()
-	if p := e.l.Controller; p != nil && p.Exited() {
-		e.t.Fatalf("waiting for %s: the controller exited; its log ends with:\n%s", what, p.Tail(30))
-	}
-	for _, n := range e.l.Nodes {
-		if p, err := e.l.Speaker(n.Name); err == nil && p.Exited() {
-			e.t.Fatalf("waiting for %s: the speaker on %s exited; its log ends with:\n%s", what, n.Name, p.Tail(30))
-		}
-	}
+func (e *env) waiter() lab.Waiter {
+	return lab.Waiter{T: e.t, Lab: e.l, Interval: 200 * time.Millisecond}
 }
 
 // --- Services ------------------------------------------------------------
