@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ferrolb/ferrolb/internal/l2/wire"
-	"github.com/ferrolb/ferrolb/test/benchkit"
+	"github.com/ferrolb/ferrolb/test/lab"
 )
 
 // The prober's own identity on the LAN: an address of the LAN no host
@@ -63,7 +63,7 @@ type prober struct {
 // openProber opens a packet socket on eth0 of network namespace ns.
 func openProber(ns string) (*prober, error) {
 	var conn *packet.Conn
-	err := benchkit.InNS(ns, func() error {
+	err := lab.InNS(ns, func() error {
 		ifi, err := net.InterfaceByName("eth0")
 		if err != nil {
 			return err

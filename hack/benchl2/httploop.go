@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ferrolb/ferrolb/test/benchkit"
+	"github.com/ferrolb/ferrolb/test/lab"
 )
 
 // newHTTPClient returns a client whose connections start in network
@@ -16,7 +16,7 @@ import (
 func newHTTPClient(ns string, timeout time.Duration) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
-			DialContext:       benchkit.NSDialer(ns),
+			DialContext:       lab.NSDialer(ns),
 			DisableKeepAlives: true,
 			Proxy:             nil,
 		},

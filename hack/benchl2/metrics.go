@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ferrolb/ferrolb/test/benchkit"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
 
@@ -28,7 +27,7 @@ func speakerCounter(ctx context.Context, l *lab.Lab, node, family string, labels
 	}
 	c := &http.Client{
 		Transport: &http.Transport{
-			DialContext:       benchkit.NSDialer(nd.NS),
+			DialContext:       lab.NSDialer(nd.NS),
 			DisableKeepAlives: true,
 			// The speaker's certificate is self-signed; only its numbers matter here.
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // lab-internal diagnostic

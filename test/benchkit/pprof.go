@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ferrolb/ferrolb/test/lab"
 )
 
 // Profiles saves the pprof profiles of processes serving them on
@@ -36,7 +38,7 @@ func (p Profiles) SaveCPU(ctx context.Context, node, ns string, d time.Duration)
 }
 
 func (p Profiles) save(ctx context.Context, node, ns, what, url string, timeout time.Duration, file string) {
-	c := &http.Client{Transport: &http.Transport{DialContext: NSDialer(ns), DisableKeepAlives: true}, Timeout: timeout}
+	c := &http.Client{Transport: &http.Transport{DialContext: lab.NSDialer(ns), DisableKeepAlives: true}, Timeout: timeout}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		p.Progress("  %s: %v", what, err)

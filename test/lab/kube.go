@@ -139,7 +139,7 @@ func (l *Lab) get(ctx context.Context, from, url string) (int, string, error) {
 	defer cancel()
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return dialIn(ctx, h.NS, network, addr)
+			return DialIn(ctx, h.NS, network, addr)
 		},
 		DisableKeepAlives: true,
 	}

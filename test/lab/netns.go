@@ -59,14 +59,14 @@ func nsExec(ctx context.Context, ns string, name string, args ...string) (string
 	return run(ctx, "", "ip", append([]string{"netns", "exec", ns, name}, args...)...)
 }
 
-// inNS runs fn on an OS thread that has joined network namespace ns.
+// InNS runs fn on an OS thread that has joined network namespace ns.
 // Sockets fn creates belong to ns for their whole life, whichever thread
 // later uses them. The thread then returns to the root namespace and to
 // the Go scheduler. It must not end: children started with Pdeathsig (by
 // test/kubeapi, test/cluster and this package) die when the thread that
 // forked them ends, and any thread may have forked one. Only if the way
 // back fails is the thread left locked, so the runtime discards it.
-func inNS(ns string, fn func() error) error {
+func InNS(ns string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -101,17 +101,18 @@ func inNS(ns string, fn func() error) error {
 // listenIn opens a TCP listener inside network namespace ns.
 func listenIn(ns, addr string) (net.Listener, error) {
 	var ln net.Listener
-	err := inNS(ns, func() (err error) {
+	err := InNS(ns, func() (err error) {
 		ln, err = net.Listen("tcp", addr)
 		return err
 	})
 	return ln, err
 }
 
-// dialIn opens a connection from inside network namespace ns.
-func dialIn(ctx context.Context, ns, network, addr string) (net.Conn, error) {
+// DialIn opens a connection from inside network namespace ns (as an
+// http.Transport's DialContext: lab.NSDialer).
+func DialIn(ctx context.Context, ns, network, addr string) (net.Conn, error) {
 	var c net.Conn
-	err := inNS(ns, func() (err error) {
+	err := InNS(ns, func() (err error) {
 		var d net.Dialer
 		c, err = d.DialContext(ctx, network, addr)
 		return err
@@ -122,7 +123,7 @@ func dialIn(ctx context.Context, ns, network, addr string) (net.Conn, error) {
 // writeSysctls sets /proc/sys/net values inside network namespace ns
 // (key "ipv4/ip_forward" means /proc/sys/net/ipv4/ip_forward).
 func writeSysctls(ns string, kv map[string]string) error {
-	return inNS(ns, func() error {
+	return InNS(ns, func() error {
 		for k, v := range kv {
 			if err := os.WriteFile(filepath.Join("/proc/sys/net", k), []byte(v), 0o644); err != nil {
 				return fmt.Errorf("lab: sysctl net/%s in %s: %w", k, ns, err)
@@ -254,4 +255,11 @@ func CleanupStale() ([]string, error) {
 		}
 	}
 	return removed, nil
+}
+
+// NSDialer returns a DialContext that opens connections from inside ns.
+func NSDialer(ns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return DialIn(ctx, ns, network, addr)
+	}
 }
