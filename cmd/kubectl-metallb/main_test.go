@@ -16,10 +16,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
-	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
+	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
 
@@ -45,18 +44,7 @@ func TestBinary(t *testing.T) {
 
 	// The API server with the CRDs, a namespace holding one pool with its
 	// status and the controller's ConfigurationState.
-	cfg := kubeapi.Shared(t)
-	crds, err := kubeapi.CRDDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kubeapi.InstallCRDs(ctx, cfg, crds); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: wiring.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, c := cluster.SharedClient(t)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "mlb-"}}
 	if err := c.Create(ctx, ns); err != nil {
 		t.Fatal(err)

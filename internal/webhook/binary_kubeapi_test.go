@@ -20,10 +20,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
 	"github.com/ferrolb/ferrolb/internal/webhook"
 	"github.com/ferrolb/ferrolb/test/cluster"
-	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
 
 func writeKubeconfig(t *testing.T, cfg *rest.Config) string {
@@ -48,24 +46,10 @@ func TestControllerBinaryOnlyWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := kubeapi.Shared(t)
-	c, err := client.New(cfg, client.Options{Scheme: wiring.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, c := cluster.SharedClient(t)
 	e := &env{cfg: cfg, c: c, warn: &warnLog{}, ns: "binary-only-webhook", vwc: webhook.ConfigurationName, port: freePort(t)}
 	if err := c.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
 		t.Fatal(err)
-	}
-	crds.once.Do(func() {
-		dir, err := kubeapi.CRDDir()
-		if err == nil {
-			err = kubeapi.InstallCRDs(ctx(t), cfg, dir)
-		}
-		crds.err = err
-	})
-	if crds.err != nil {
-		t.Fatal(crds.err)
 	}
 	vwc := webhook.Configuration(e.vwc, admissionregistrationv1.Fail, func(path string) admissionregistrationv1.WebhookClientConfig {
 		u := e.url(path)

@@ -27,6 +27,7 @@ import (
 	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
 	"github.com/ferrolb/ferrolb/internal/webhook"
+	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
 
@@ -43,11 +44,6 @@ func testLog() *slog.Logger {
 		w = os.Stderr
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-var crds struct {
-	once sync.Once
-	err  error
 }
 
 // warnLog collects the warnings the API server returns.
@@ -111,17 +107,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cfg := kubeapi.Shared(t)
-	crds.once.Do(func() {
-		dir, err := kubeapi.CRDDir()
-		if err == nil {
-			err = kubeapi.InstallCRDs(ctx, cfg, dir)
-		}
-		crds.err = err
-	})
-	if crds.err != nil {
-		t.Fatalf("installing CRDs: %v", crds.err)
-	}
+	// The client of its own below records the API server's warnings.
+	cfg, _ := cluster.SharedClient(t)
 	envCount.mu.Lock()
 	envCount.n++
 	n := envCount.n

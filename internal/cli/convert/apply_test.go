@@ -9,9 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
+	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
 
@@ -21,20 +20,9 @@ func TestMain(m *testing.M) { kubeapi.Main(m) }
 // in a real API server with the project's CRDs: the schema and CEL rules
 // must accept what convert prints.
 func TestOutputAcceptedByAPIServer(t *testing.T) {
-	cfg := kubeapi.Shared(t)
+	_, c := cluster.SharedClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dir, err := kubeapi.CRDDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kubeapi.InstallCRDs(ctx, cfg, dir); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: wiring.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for name, opts := range goldenCases {
 		t.Run(name, func(t *testing.T) {
 			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "convert-"}}

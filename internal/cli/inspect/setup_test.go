@@ -3,7 +3,6 @@ package inspect
 import (
 	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
+	testcluster "github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
 
@@ -22,33 +21,13 @@ func TestMain(m *testing.M) {
 	kubeapi.Main(m)
 }
 
-var crdOnce struct {
-	sync.Once
-	err error
-}
-
 // newClient returns a client of the shared API server with the CRDs
 // installed, and a context bounded for the test.
 func newClient(t *testing.T) (context.Context, client.Client) {
 	t.Helper()
-	cfg := kubeapi.Shared(t)
+	_, c := testcluster.SharedClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	crdOnce.Do(func() {
-		dir, err := kubeapi.CRDDir()
-		if err != nil {
-			crdOnce.err = err
-			return
-		}
-		crdOnce.err = kubeapi.InstallCRDs(ctx, cfg, dir)
-	})
-	if crdOnce.err != nil {
-		t.Fatal(crdOnce.err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: wiring.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return ctx, c
 }
 

@@ -11,10 +11,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
-	"github.com/ferrolb/ferrolb/internal/k8s/wiring"
+	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
 
@@ -61,20 +60,9 @@ func TestTransitionTimeMovesOnlyWithStatus(t *testing.T) {
 }
 
 func TestWritesAndSelfHeals(t *testing.T) {
-	cfg := kubeapi.Shared(t)
+	_, c := cluster.SharedClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dir, err := kubeapi.CRDDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kubeapi.InstallCRDs(ctx, cfg, dir); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: wiring.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const ns = "confstate-test"
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
