@@ -37,7 +37,10 @@ func TestMain(m *testing.M) {
 
 const ns = cluster.Namespace
 
-var setupOnce sync.Once
+var (
+	setupOnce sync.Once
+	setupErr  error // setupOnce's, seen by every later test
+)
 
 // env is one test's view of the shared API server: a client, a namespace
 // of its own for Services, and a running controller.
@@ -53,24 +56,11 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	cfg := kubeapi.Shared(t)
-	c, err := client.New(cfg, client.Options{Scheme: cluster.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var setupErr error
+	cfg, c := cluster.SharedClient(t)
 	setupOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		dir, err := kubeapi.CRDDir()
-		if err != nil {
-			setupErr = err
-			return
-		}
-		if setupErr = kubeapi.InstallCRDs(ctx, cfg, dir); setupErr != nil {
-			return
-		}
-		err = c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			setupErr = err
 		}

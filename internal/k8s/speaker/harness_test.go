@@ -81,12 +81,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	cfg := kubeapi.Shared(t)
+	cfg, _ := cluster.SharedClient(t)
 	c, err := client.NewWithWatch(cfg, client.Options{Scheme: cluster.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	setupOnce.Do(func() { setupErr = setup(cfg, c) })
+	setupOnce.Do(func() { setupErr = setup(c) })
 	if setupErr != nil {
 		t.Fatal(setupErr)
 	}
@@ -118,17 +118,10 @@ func newEnv(t *testing.T) *env {
 }
 
 // setup installs the CRDs and the MetalLB namespace, once per test binary.
-func setup(cfg *rest.Config, c client.Client) error {
+func setup(c client.Client) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dir, err := kubeapi.CRDDir()
-	if err != nil {
-		return err
-	}
-	if err := kubeapi.InstallCRDs(ctx, cfg, dir); err != nil {
-		return err
-	}
-	err = c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
