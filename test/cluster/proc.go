@@ -18,7 +18,9 @@ import (
 	"github.com/ferrolb/ferrolb/test/kubeapi"
 )
 
-// Proc is a process started by the cluster; its output goes to Log.
+// Proc is a process a test started (the project's binaries, and the lab's
+// daemons in network namespaces), in a process group of its own, its output
+// in Log.
 type Proc struct {
 	Name string
 	Log  string
@@ -111,12 +113,26 @@ func removeStaleBinaries() {
 // StartProcess runs bin with args, its output in <Dir>/<name>.log. The
 // process dies with the test process (Pdeathsig) and is ended by Stop.
 func (c *Cluster) StartProcess(name, bin string, args ...string) (*Proc, error) {
-	logPath := filepath.Join(c.Dir, name+".log")
-	f, err := os.Create(logPath)
+	p, err := StartProc(name, filepath.Join(c.Dir, name+".log"), nil, bin, args...)
 	if err != nil {
 		return nil, err
 	}
+	c.procs = append(c.procs, p)
+	return p, nil
+}
+
+// StartProc runs bin with args in a process group of its own, its output
+// appended to logPath between start and exit markers, env added to this
+// process's environment. The process dies with the test process
+// (Pdeathsig).
+func StartProc(name, logPath string, env []string, bin string, args ...string) (*Proc, error) {
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%s log: %w", name, err)
+	}
+	fmt.Fprintf(f, "=== %s start: %s %s\n", time.Now().Format(time.RFC3339Nano), bin, strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -126,10 +142,10 @@ func (c *Cluster) StartProcess(name, bin string, args ...string) (*Proc, error) 
 	p := &Proc{Name: name, Log: logPath, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
+		fmt.Fprintf(f, "=== %s exit: %v\n", time.Now().Format(time.RFC3339Nano), p.err)
 		f.Close()
 		close(p.done)
 	}()
-	c.procs = append(c.procs, p)
 	return p, nil
 }
 
@@ -145,7 +161,7 @@ func (c *Cluster) StartController(name string, args ...string) (*Proc, error) {
 	return c.StartProcess(name, bin, append(base, args...)...)
 }
 
-// PID returns the process id.
+// PID returns the process id (also its process group id).
 func (p *Proc) PID() int { return p.cmd.Process.Pid }
 
 // Exited reports whether the process has ended.
@@ -158,36 +174,50 @@ func (p *Proc) Exited() bool {
 	}
 }
 
-// Signal sends sig to the process.
-func (p *Proc) Signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
+// Signal sends sig to the process's group (the process and its children).
+func (p *Proc) Signal(sig syscall.Signal) error {
+	if p.Exited() {
+		return nil
+	}
+	if err := syscall.Kill(-p.PID(), sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("signal %v to %s (pid %d): %w", sig, p.Name, p.PID(), err)
+	}
+	return nil
+}
 
-// Wait waits (bounded by ctx) for the process to end.
+// Wait waits, bounded by ctx, for the process to end and returns its exit
+// error.
 func (p *Proc) Wait(ctx context.Context) error {
 	select {
 	case <-p.done:
 		return p.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return fmt.Errorf("waiting for %s to exit: %w", p.Name, ctx.Err())
 	}
 }
 
-// Stop sends SIGTERM, waits up to 5 s, then SIGKILLs the process.
-func (p *Proc) Stop() error {
-	if p.Exited() {
-		return nil
+// Stop is StopGrace with 5 s of grace.
+func (p *Proc) Stop() error { return p.StopGrace(5 * time.Second) }
+
+// StopGrace sends SIGTERM to the group, then SIGKILL after grace, and
+// waits (bounded) until the process is reaped.
+func (p *Proc) StopGrace(grace time.Duration) error {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		return err
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
 		return nil
-	case <-time.After(5 * time.Second):
+	case <-time.After(grace):
 	}
-	_ = p.cmd.Process.Kill()
+	if err := p.Signal(syscall.SIGKILL); err != nil {
+		return err
+	}
 	select {
 	case <-p.done:
 		return nil
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("%s (pid %d) did not exit", p.Name, p.PID())
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("%s (pid %d) still running 10s after SIGKILL", p.Name, p.PID())
 	}
 }
 

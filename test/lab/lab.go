@@ -312,7 +312,7 @@ func (l *Lab) close() error {
 	var wg sync.WaitGroup
 	errc := make(chan error, len(procs))
 	for _, p := range procs {
-		wg.Go(func() { errc <- p.Stop(5 * time.Second) })
+		wg.Go(func() { errc <- p.StopGrace(5 * time.Second) })
 	}
 	wg.Wait()
 	close(errc)

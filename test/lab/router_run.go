@@ -109,7 +109,7 @@ func (r *Router) Stop(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := r.procs[i].Stop(5 * time.Second); err != nil {
+		if err := r.procs[i].StopGrace(5 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -119,7 +119,7 @@ func (s *standIn) start(ctx context.Context, t *testing.T, peers []standInPeer) 
 
 func (s *standIn) restart(ctx context.Context, t *testing.T, peers []standInPeer) {
 	t.Helper()
-	if err := s.proc.Stop(5 * time.Second); err != nil {
+	if err := s.proc.StopGrace(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	s.start(ctx, t, peers)

@@ -216,7 +216,7 @@ func (l *Lab) RestartSpeaker(ctx context.Context, node string) error {
 	if err != nil {
 		return err
 	}
-	if err := p.Stop(speakerGrace); err != nil {
+	if err := p.StopGrace(speakerGrace); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
