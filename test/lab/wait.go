@@ -1,8 +1,17 @@
 package lab
 
 import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrolb/ferrolb/test/cluster"
 )
 
 // Waiter polls conditions for a test running in the lab, and fails the
@@ -77,4 +86,37 @@ func (w Waiter) checkProcs(what string) {
 			w.T.Fatalf("waiting for %s: the speaker on %s exited; its log ends with:\n%s", what, n.Name, p.Tail(30))
 		}
 	}
+}
+
+// Service creates a LoadBalancer Service in namespace ns asking for ips
+// through the metallb.io/loadBalancerIPs annotation (none: any address of
+// an auto-assigning pool), applies mods, and waits until the controller
+// has assigned the addresses.
+func (w Waiter) Service(ctx context.Context, ns, name string, ips []string, mods ...func(*corev1.Service)) *corev1.Service {
+	w.T.Helper()
+	c := w.Lab.Cluster.Client
+	s := cluster.LoadBalancer(ns, name)
+	s.Annotations = map[string]string{}
+	if len(ips) > 0 {
+		s.Annotations["metallb.io/loadBalancerIPs"] = strings.Join(ips, ",")
+	}
+	for _, m := range mods {
+		m(s)
+	}
+	if err := c.Create(ctx, s); err != nil {
+		w.T.Fatalf("creating Service %s: %v", name, err)
+	}
+	w.Eventually(20*time.Second, "addresses for Service "+name, func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(s), s); err != nil {
+			return false, err.Error()
+		}
+		got := cluster.IngressIPs(s)
+		if len(ips) == 0 {
+			return len(got) > 0, fmt.Sprint(got)
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(ips))
+		return slices.Equal(got, want), fmt.Sprintf("ingress %v, want %v", got, want)
+	})
+	return s
 }

@@ -385,7 +385,7 @@ func (e *env) labelNode(node, key string, value *string) {
 
 // --- Services ------------------------------------------------------------
 
-type svcMod func(*corev1.Service)
+type svcMod = func(*corev1.Service)
 
 func ipv6(s *corev1.Service) {
 	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
@@ -406,29 +406,7 @@ func local(s *corev1.Service) {
 // the controller has assigned them.
 func (e *env) service(name string, ips []string, mods ...svcMod) *corev1.Service {
 	e.t.Helper()
-	s := cluster.LoadBalancer(e.ns, name)
-	if len(ips) > 0 {
-		s.Annotations = map[string]string{"metallb.io/loadBalancerIPs": strings.Join(ips, ",")}
-	}
-	for _, m := range mods {
-		m(s)
-	}
-	if err := e.c.Create(e.ctx, s); err != nil {
-		e.t.Fatalf("creating Service %s: %v", name, err)
-	}
-	e.eventually(20*time.Second, "addresses for Service "+name, func() (bool, string) {
-		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(s), s); err != nil {
-			return false, err.Error()
-		}
-		got := cluster.IngressIPs(s)
-		if len(ips) == 0 {
-			return len(got) > 0, fmt.Sprint(got)
-		}
-		slices.Sort(got)
-		want := slices.Sorted(slices.Values(ips))
-		return slices.Equal(got, want), fmt.Sprintf("ingress %v, want %v", got, want)
-	})
-	return s
+	return e.waiter().Service(e.ctx, e.ns, name, ips, mods...)
 }
 
 // backends publishes the backends of the named nodes as svc's endpoints

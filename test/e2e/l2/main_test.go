@@ -37,7 +37,6 @@ var shared struct {
 // Annotations and labels the tests use, spelled out as MetalLB spells
 // them: the tests check that compatibility too.
 const (
-	annLBIPs       = "metallb.io/loadBalancerIPs"
 	annSharedIP    = "metallb.io/allow-shared-ip"
 	labelExcludeLB = "node.kubernetes.io/exclude-from-external-load-balancers"
 	// testLabel prefixes every node label a test sets; the reset removes
@@ -303,7 +302,7 @@ func hostnameIn(nodes ...string) metav1.LabelSelector {
 
 // --- Services ------------------------------------------------------------
 
-type svcMod func(*corev1.Service)
+type svcMod = func(*corev1.Service)
 
 func ipv6(s *corev1.Service) {
 	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
@@ -338,30 +337,7 @@ func selector(app string) svcMod {
 // controller has assigned them.
 func (e *env) service(name string, ips []string, mods ...svcMod) *corev1.Service {
 	e.t.Helper()
-	s := cluster.LoadBalancer(e.ns, name)
-	s.Annotations = map[string]string{}
-	if len(ips) > 0 {
-		s.Annotations[annLBIPs] = strings.Join(ips, ",")
-	}
-	for _, m := range mods {
-		m(s)
-	}
-	if err := e.c.Create(e.ctx, s); err != nil {
-		e.t.Fatalf("creating Service %s: %v", name, err)
-	}
-	e.eventually(20*time.Second, "addresses for Service "+name, func() (bool, string) {
-		if err := e.c.Get(e.ctx, client.ObjectKeyFromObject(s), s); err != nil {
-			return false, err.Error()
-		}
-		got := cluster.IngressIPs(s)
-		if len(ips) == 0 {
-			return len(got) > 0, fmt.Sprint(got)
-		}
-		slices.Sort(got)
-		want := slices.Sorted(slices.Values(ips))
-		return slices.Equal(got, want), fmt.Sprintf("ingress %v, want %v", got, want)
-	})
-	return s
+	return e.waiter().Service(e.ctx, e.ns, name, ips, mods...)
 }
 
 // backends publishes the backends of the named nodes as svc's endpoints
