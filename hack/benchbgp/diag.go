@@ -22,14 +22,14 @@ func profiles(o options) benchkit.Profiles {
 // from its pprof endpoint inside its node. Failures are only reported.
 func saveProfiles(ctx context.Context, l *lab.Lab, o options) {
 	for _, nd := range l.Nodes {
-		profiles(o).Save(ctx, nd.Name, nd.NS, "heap", "goroutine")
+		profiles(o).Save(ctx, nd.Name, nd.NS, "heap", "goroutine", "heap?debug=1")
 	}
 }
 
 // saveCPUProfile records node1's speaker CPU profile for o.CPUProfile from
-// the start of the scale workload. Failures are only reported.
+// the start of the scale workload, and its heap halfway. Failures are only reported.
 func saveCPUProfile(ctx context.Context, l *lab.Lab, o options) {
-	profiles(o).SaveCPU(ctx, l.Nodes[0].Name, l.Nodes[0].NS, o.CPUProfile)
+	profiles(o).SaveBurst(ctx, l.Nodes[0].Name, l.Nodes[0].NS, o.CPUProfile)
 }
 
 // largestMappings lists the n mappings of a process with the most

@@ -424,12 +424,12 @@ func profiles(o options) benchkit.Profiles {
 // only reported.
 func saveProfiles(ctx context.Context, l *lab.Lab, o options) {
 	for _, nd := range l.Nodes {
-		profiles(o).Save(ctx, nd.Name, nd.NS, "heap", "allocs", "goroutine")
+		profiles(o).Save(ctx, nd.Name, nd.NS, "heap", "allocs", "goroutine", "heap?debug=1")
 	}
 }
 
 // saveCPUProfile records node1's speaker CPU profile for o.CPUProfile from
-// the start of the scale workload. Failures are only reported.
+// the start of the scale workload, and its heap halfway. Failures are only reported.
 func saveCPUProfile(ctx context.Context, l *lab.Lab, o options) {
-	profiles(o).SaveCPU(ctx, l.Nodes[0].Name, l.Nodes[0].NS, o.CPUProfile)
+	profiles(o).SaveBurst(ctx, l.Nodes[0].Name, l.Nodes[0].NS, o.CPUProfile)
 }

@@ -3,6 +3,7 @@ package bgp
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 )
@@ -50,6 +51,12 @@ func compareCommunities(a, b Community) int {
 		return -1
 	}
 	return cmp.Or(cmp.Compare(a.Global, b.Global), cmp.Compare(a.Local1, b.Local1), cmp.Compare(a.Local2, b.Local2))
+}
+
+// SetsEqual reports whether two normalized sets hold the same routes with
+// the same attributes.
+func SetsEqual(a, b map[netip.Prefix]Advertisement) bool {
+	return maps.EqualFunc(a, b, Advertisement.Equal)
 }
 
 // Equal reports whether a and b announce the same route with the same

@@ -162,6 +162,11 @@ func baseConfig(wan bool, path string) (cfg *memberlist.Config, unknown []string
 	} else {
 		cfg = memberlist.DefaultLANConfig()
 	}
+	// Our traffic is gossip and heartbeats of a few dozen bytes, which
+	// compression does not shrink but which cost memberlist a fresh LZW
+	// writer (tens of KiB) per message. Receivers accept both forms; the
+	// configuration file can turn it back on.
+	cfg.EnableCompression = false
 	if path == "" {
 		return cfg, nil, false, nil
 	}

@@ -149,7 +149,9 @@ func TestBaseConfig(t *testing.T) {
 		if err != nil || found {
 			t.Fatalf("found=%v err=%v", found, err)
 		}
-		if diff := cmp.Diff(tunablesOf(memberlist.DefaultLANConfig()), tunablesOf(cfg)); diff != "" {
+		want := tunablesOf(memberlist.DefaultLANConfig())
+		want.EnableCompression = false // our default
+		if diff := cmp.Diff(want, tunablesOf(cfg)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
@@ -158,7 +160,9 @@ func TestBaseConfig(t *testing.T) {
 		if err != nil || found {
 			t.Fatalf("found=%v err=%v", found, err)
 		}
-		if diff := cmp.Diff(tunablesOf(memberlist.DefaultWANConfig()), tunablesOf(cfg)); diff != "" {
+		want := tunablesOf(memberlist.DefaultWANConfig())
+		want.EnableCompression = false // our default
+		if diff := cmp.Diff(want, tunablesOf(cfg)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
@@ -198,5 +202,28 @@ func TestNewBuildsMemberlistConfig(t *testing.T) {
 	if m.mlConf.AdvertiseAddr != "" || m.mlConf.SecretKey != nil || m.mlConf.BindPort != DefaultPort {
 		t.Errorf("unspecified bind, no secret: advertise %q, key %x, port %d",
 			m.mlConf.AdvertiseAddr, m.mlConf.SecretKey, m.mlConf.BindPort)
+	}
+}
+
+func TestBaseConfigCompressionOffUnlessConfigured(t *testing.T) {
+	for _, wan := range []bool{false, true} {
+		cfg, _, found, err := baseConfig(wan, "")
+		if err != nil || found {
+			t.Fatalf("no file: found %v, err %v", found, err)
+		}
+		if cfg.EnableCompression {
+			t.Errorf("wan=%v: compression on by default", wan)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "ml.json")
+	if err := os.WriteFile(path, []byte(`{"EnableCompression": true}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, found, err := baseConfig(false, path)
+	if err != nil || !found {
+		t.Fatalf("with file: found %v, err %v", found, err)
+	}
+	if !cfg.EnableCompression {
+		t.Error("the configuration file's EnableCompression: true was not applied")
 	}
 }

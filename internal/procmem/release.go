@@ -22,9 +22,9 @@ type Releaser struct {
 	Quiet time.Duration
 	// Release frees memory; default debug.FreeOSMemory.
 	Release func()
-	// AfterStartup, if set, runs once, after the first quiet spell: the
-	// end of start-up (caches synced, first passes done).
-	AfterStartup func()
+	// AfterRelease, if set, runs after each release: the end of start-up
+	// (caches synced, first passes done), then the end of each burst.
+	AfterRelease func()
 	// SetGC sets the GC target percentage (debug.SetGCPercent); nil
 	// leaves it alone. BusyGC and RestGC are the two targets.
 	SetGC          func(percent int)
@@ -69,8 +69,8 @@ func (r *Releaser) Start(ctx context.Context) error {
 			r.SetGC(r.RestGC)
 		}
 		release()
-		if r.released.Load() == 0 && r.AfterStartup != nil {
-			r.AfterStartup()
+		if r.AfterRelease != nil {
+			r.AfterRelease()
 		}
 		r.released.Store(last)
 	}

@@ -10,8 +10,8 @@ import (
 )
 
 func TestReleaserOncePerQuietSpell(t *testing.T) {
-	var n, startup atomic.Int32
-	r := &Releaser{Quiet: 60 * time.Millisecond, Release: func() { n.Add(1) }, AfterStartup: func() { startup.Add(1) }}
+	var n, after atomic.Int32
+	r := &Releaser{Quiet: 60 * time.Millisecond, Release: func() { n.Add(1) }, AfterRelease: func() { after.Add(1) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Start(ctx) }()
@@ -39,8 +39,8 @@ func TestReleaserOncePerQuietSpell(t *testing.T) {
 	}
 	r.Touch()
 	waitCount(t, &n, 2)
-	if got := startup.Load(); got != 1 {
-		t.Fatalf("AfterStartup ran %d times, want once", got)
+	if got := after.Load(); got != 2 {
+		t.Fatalf("AfterRelease ran %d times after two bursts, want 2", got)
 	}
 }
 

@@ -30,7 +30,7 @@ func (f *SpeakerFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.extraArgs, "speaker-args", "", "extra speaker flags, space-separated (e.g. \"--log-level debug\")")
 	fs.IntVar(&f.PprofPort, "pprof-port", 0, "run the speakers with --pprof-bind-address 127.0.0.1:<port> (inside each node) and save their heap profiles after the scale run")
 	fs.StringVar(&f.ProfileDir, "profile-dir", "", "where to save the profiles (default: the current directory)")
-	fs.DurationVar(&f.CPUProfile, "cpu-profile", 0, "with -pprof-port, also record node1's speaker CPU profile for this long from the start of the scale workload")
+	fs.DurationVar(&f.CPUProfile, "cpu-profile", 0, "with -pprof-port, also record node1's speaker CPU profile for this long from the start of the scale workload, and its heap profile halfway")
 	fs.BoolVar(&f.WithoutSpeakers, "compare-without-speakers", false, "diagnostic: also time the scale workload on a lab without speakers (controller only)")
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ferrolb/ferrolb/test/lab"
@@ -23,18 +24,40 @@ type Profiles struct {
 }
 
 // Save fetches each of the named profiles ("heap", "goroutine", ...) of
-// node, whose namespace is ns.
+// node, whose namespace is ns. A name with a query ("heap?debug=1", the
+// text form that ends with the runtime's memory statistics) is saved as
+// <profile>-debug.txt.
 func (p Profiles) Save(ctx context.Context, node, ns string, names ...string) {
 	for _, name := range names {
 		url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/%s", p.Port, name)
-		p.save(ctx, node, ns, "pprof "+name, url, 30*time.Second, name)
+		file, _, text := strings.Cut(name, "?")
+		if text {
+			file += "-debug.txt"
+		} else {
+			file += ".pb.gz"
+		}
+		p.save(ctx, node, ns, "pprof "+name, url, 30*time.Second, file)
 	}
 }
 
-// SaveCPU records node's CPU profile for d (at least a second).
-func (p Profiles) SaveCPU(ctx context.Context, node, ns string, d time.Duration) {
+// SaveBurst records node's CPU profile for d (at least a second) and,
+// halfway through, its heap profile (saved as burst-heap.pb.gz): what is
+// live while a burst of work goes on.
+func (p Profiles) SaveBurst(ctx context.Context, node, ns string, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(d / 2):
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", p.Port)
+		p.save(ctx, node, ns, "heap profile during the burst", url, 30*time.Second, "burst-heap.pb.gz")
+	}()
 	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", p.Port, max(int(d.Seconds()), 1))
-	p.save(ctx, node, ns, "cpu profile", url, d+30*time.Second, "cpu")
+	p.save(ctx, node, ns, "cpu profile", url, d+30*time.Second, "cpu.pb.gz")
+	<-done
 }
 
 func (p Profiles) save(ctx context.Context, node, ns, what, url string, timeout time.Duration, file string) {
@@ -59,7 +82,7 @@ func (p Profiles) save(ctx context.Context, node, ns, what, url string, timeout 
 	if dir == "" {
 		dir = "."
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.pb.gz", p.Prefix, node, file))
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", p.Prefix, node, file))
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		p.Progress("  %s: %v", what, err)
 		return

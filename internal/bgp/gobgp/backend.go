@@ -49,7 +49,7 @@ type Backend struct {
 	mu        sync.Mutex
 	peers     map[string]bgp.Peer
 	invalid   map[string]error
-	ads       map[string]map[netip.Prefix]bgp.Advertisement
+	ads       map[string]*adSet
 	status    map[string]bgp.PeerStatus
 	applied   map[string]bgp.Peer // the settings each status belongs to
 	bfdEvents []bfd.Event
@@ -78,7 +78,7 @@ func New(opts Options) *Backend {
 		kick:    make(chan struct{}, 1),
 		peers:   map[string]bgp.Peer{},
 		invalid: map[string]error{},
-		ads:     map[string]map[netip.Prefix]bgp.Advertisement{},
+		ads:     map[string]*adSet{},
 		status:  map[string]bgp.PeerStatus{},
 		applied: map[string]bgp.Peer{},
 	}
@@ -128,14 +128,48 @@ func (b *Backend) SetAdvertisements(peer string, ads []bgp.Advertisement) error 
 		return fmt.Errorf("advertisements for peer %q: %w", peer, err)
 	}
 	b.mu.Lock()
+	if prev := b.ads[peer]; (prev == nil && len(set) == 0) || (prev != nil && bgp.SetsEqual(prev.all, set)) {
+		// A pass that changed nothing for this peer: no work for Run.
+		b.mu.Unlock()
+		return nil
+	}
 	if len(set) == 0 {
 		delete(b.ads, peer)
 	} else {
-		b.ads[peer] = set
+		b.ads[peer] = &adSet{all: set}
 	}
 	b.mu.Unlock()
 	b.poke()
 	return nil
+}
+
+// adSet is a peer's advertisements and what its session carries of them,
+// worked out once per set and session shape rather than on every pass:
+// a speaker with a thousand Services calls for it several times a second
+// during a burst.
+type adSet struct {
+	all     map[netip.Prefix]bgp.Advertisement
+	shape   sessionShape
+	known   bool // carried and skipped are those of shape
+	carried map[netip.Prefix]bgp.Advertisement
+	skipped int
+}
+
+// sessionShape is what forSession depends on.
+type sessionShape struct{ dualStack, v4, ibgp bool }
+
+// forPeer returns forSession(p, a.all), computed at most once per shape.
+// The map is shared: callers must not change it. Nil a carries nothing.
+func (a *adSet) forPeer(p *bgp.Peer) (map[netip.Prefix]bgp.Advertisement, int) {
+	if a == nil {
+		return nil, 0
+	}
+	shape := sessionShape{p.DualStackAddressFamily, p.Address.Is4(), p.IBGP()}
+	if !a.known || a.shape != shape {
+		a.carried, a.skipped = forSession(p, a.all)
+		a.shape, a.known = shape, true
+	}
+	return a.carried, a.skipped
 }
 
 // Status implements bgp.Backend.
@@ -152,7 +186,7 @@ func (b *Backend) Status() []bgp.PeerStatus {
 		}
 		if !ok {
 			st = bgp.PeerStatus{Name: name, Peer: p.ID(), State: bgp.StateIdle}
-			carried, skipped := forSession(&p, b.ads[name])
+			carried, skipped := b.ads[name].forPeer(&p)
 			st.Pending, st.Unsupported = len(carried), skipped
 		}
 		if err := b.invalid[name]; err != nil {
@@ -251,9 +285,14 @@ func (b *Backend) reconcile(ctx context.Context, rs *runState) {
 			peers[n] = p
 		}
 	}
-	ads := make(map[string]map[netip.Prefix]bgp.Advertisement, len(b.ads))
-	for n, a := range b.ads {
-		ads[n] = a
+	type carried struct {
+		ads     map[netip.Prefix]bgp.Advertisement
+		skipped int
+	}
+	ads := make(map[string]carried, len(peers))
+	for n, p := range peers {
+		c, skipped := b.ads[n].forPeer(&p)
+		ads[n] = carried{c, skipped}
 	}
 	events := b.bfdEvents
 	b.bfdEvents = nil
@@ -282,7 +321,7 @@ func (b *Backend) reconcile(ctx context.Context, rs *runState) {
 	}
 	fresh := map[string]bgp.PeerStatus{}
 	for name, p := range peers {
-		carried, skipped := forSession(&p, ads[name])
+		carried, skipped := ads[name].ads, ads[name].skipped
 		s, ok := rs.sessions[name]
 		if !ok {
 			var err error
@@ -463,7 +502,7 @@ func (b *Backend) refresh(ctx context.Context, rs *runState) {
 	desired := make(map[string]int, len(rs.sessions))
 	skipped := make(map[string]int, len(rs.sessions))
 	for name, s := range rs.sessions {
-		carried, n := forSession(&s.peer, b.ads[name])
+		carried, n := b.ads[name].forPeer(&s.peer)
 		desired[name], skipped[name] = len(carried), n
 	}
 	b.mu.Unlock()

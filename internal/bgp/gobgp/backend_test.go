@@ -39,6 +39,50 @@ func TestDesiredStateBeforeRun(t *testing.T) {
 	}
 }
 
+// What a session carries follows its settings (the advertisements are
+// worked out once per set and session shape) and the advertisements.
+func TestCarriedFollowsSessionShapeAndAdvertisements(t *testing.T) {
+	b := New(Options{})
+	p := bgp.Peer{Name: "p", Address: addr("198.51.100.2"), MyASN: 64500, PeerASN: 64501}
+	if err := b.SetPeers([]bgp.Peer{p}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetAdvertisements("p", []bgp.Advertisement{{Prefix: mustPrefix(pfxA)}, {Prefix: mustPrefix(pfx6A)}}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, pending, unsupported int) {
+		t.Helper()
+		st := b.Status()
+		if len(st) != 1 || st[0].Pending != pending || st[0].Unsupported != unsupported {
+			t.Errorf("%s: status %+v, want %d pending and %d unsupported", what, st, pending, unsupported)
+		}
+	}
+	check("IPv4 session", 1, 1)
+	p.DualStackAddressFamily = true
+	if err := b.SetPeers([]bgp.Peer{p}); err != nil {
+		t.Fatal(err)
+	}
+	check("dual-stack session", 2, 0)
+	// The same set again changes nothing; a smaller one does.
+	if err := b.SetAdvertisements("p", []bgp.Advertisement{{Prefix: mustPrefix(pfx6A)}, {Prefix: mustPrefix(pfxA)}}); err != nil {
+		t.Fatal(err)
+	}
+	check("same set", 2, 0)
+	if err := b.SetAdvertisements("p", []bgp.Advertisement{{Prefix: mustPrefix(pfx6A)}}); err != nil {
+		t.Fatal(err)
+	}
+	check("IPv6 prefix only", 1, 0)
+	p.DualStackAddressFamily = false
+	if err := b.SetPeers([]bgp.Peer{p}); err != nil {
+		t.Fatal(err)
+	}
+	check("back to IPv4 only", 0, 1)
+	if err := b.SetAdvertisements("p", nil); err != nil {
+		t.Fatal(err)
+	}
+	check("nothing", 0, 0)
+}
+
 func TestRunTwiceFails(t *testing.T) {
 	b := New(Options{})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -69,6 +70,7 @@ type env struct {
 	ctx    context.Context
 	c      client.WithWatch // direct
 	cached client.Client    // reads from an informer cache
+	cache  cache.Cache      // cached's
 	svcNS  string
 	// nodeA and nodeB are Node objects created for the test.
 	nodeA, nodeB string
@@ -162,6 +164,7 @@ func (e *env) cachedClient(cfg *rest.Config) client.Client {
 			e.t.Errorf("cache did not stop")
 		}
 	})
+	e.cache = ch
 	c, err := client.New(cfg, client.Options{Scheme: cluster.Scheme(), Cache: &client.CacheOptions{Reader: ch}})
 	if err != nil {
 		e.t.Fatal(err)
@@ -498,12 +501,29 @@ func (e *env) speakerWithClient(node string, live []string, writerClient client.
 	for _, o := range opts {
 		o(s.r)
 	}
+	// As in the speaker: the writer hears of its objects' deletions.
+	inf, err := e.cache.GetInformer(e.ctx, &v1beta1.ServiceL2Status{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{DeleteFunc: func(obj any) {
+		if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+			obj = d.Obj
+		}
+		if o, ok := obj.(client.Object); ok {
+			s.writer.deletedElsewhere(o)
+		}
+	}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
 	go func() { done <- s.writer.Start(ctx) }()
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
+			_ = inf.RemoveEventHandler(reg)
 			cancel()
 			select {
 			case err := <-done:

@@ -96,9 +96,10 @@ func Setup(mgr manager.Manager, o Options) error {
 	bgpStatus := NewBGPStatusWriter(mgr.GetClient(), o.Namespace, o.Node, o.Log)
 	// After a burst of passes, the heap the burst grew goes back to the
 	// operating system once the speaker is quiet.
-	// Start-up code (discovery, cache sync, first passes) does not run
-	// again: its pages of the binary leave the resident set then.
-	mem := &procmem.Releaser{AfterStartup: func() { procmem.TrimLogged(o.Log) }}
+	// The pages of the binary that only start-up (discovery, cache sync)
+	// or the burst touched leave the resident set then too: they stay in
+	// the page cache, and the steady state faults back the few it uses.
+	mem := &procmem.Releaser{AfterRelease: func() { procmem.TrimLogged(o.Log) }}
 	status.Busy, bgpStatus.Busy = mem.Touch, mem.Touch
 	if o.RestGC > 0 {
 		mem.SetGC = func(p int) { debug.SetGCPercent(p) }
@@ -240,9 +241,7 @@ func debounced(base func() time.Duration, limit time.Duration) handler.EventHand
 func pokeOnDelete(w *StatusWriter) handler.EventHandler {
 	return handler.Funcs{
 		DeleteFunc: func(_ context.Context, e event.DeleteEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			if e.Object.GetLabels()[LabelNode] == w.Node {
-				w.poke()
-			}
+			w.deletedElsewhere(e.Object)
 		},
 	}
 }

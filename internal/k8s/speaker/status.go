@@ -109,7 +109,7 @@ func NewBGPStatusWriter(c client.Client, namespace, node string, log *slog.Logge
 
 func newStatusWriter(k statusKind, c client.Client, namespace, node string, log *slog.Logger) *StatusWriter {
 	return &StatusWriter{kind: k, Client: c, Namespace: namespace, Node: node, Log: log, Workers: 8,
-		Quiet: 300 * time.Millisecond, MaxDelay: 30 * time.Second,
+		Quiet: time.Second, MaxDelay: 30 * time.Second,
 		kick: make(chan struct{}, 1), changed: make(chan struct{}, 1), created: map[string]pendingCreate{}, deleted: map[string]time.Time{}, patched: map[string]sentStatus{}}
 }
 
@@ -130,15 +130,20 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	for {
+		yield := true
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-w.kick:
 		case <-tick.C:
 		case <-w.changed:
-			if !w.settle(ctx) {
+			ok, forced := w.settle(ctx)
+			if !ok {
 				return nil
 			}
+			// Changes kept coming for MaxDelay: write everything now
+			// rather than let the objects fall further behind.
+			yield = !forced
 		}
 		w.mu.Lock()
 		want := w.want
@@ -146,18 +151,18 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 		if want == nil {
 			continue
 		}
-		if err := w.sync(ctx, want); err != nil && ctx.Err() == nil {
+		if err := w.sync(ctx, want, yield); err != nil && ctx.Err() == nil {
 			w.Log.Warn("cannot sync service status objects", "kind", w.kind.name(), "error", err)
 			time.AfterFunc(time.Second, w.poke)
 		}
 	}
 }
 
-// settle waits until Set has been quiet for Quiet, or MaxDelay passed. It
-// reports false when ctx ended.
-func (w *StatusWriter) settle(ctx context.Context) bool {
+// settle waits until Set has been quiet for Quiet, or MaxDelay passed
+// (forced). It reports false when ctx ended.
+func (w *StatusWriter) settle(ctx context.Context) (ok, forced bool) {
 	if w.Quiet <= 0 {
-		return true
+		return true, false
 	}
 	quiet := time.NewTimer(w.Quiet)
 	defer quiet.Stop()
@@ -166,13 +171,13 @@ func (w *StatusWriter) settle(ctx context.Context) bool {
 	for {
 		select {
 		case <-ctx.Done():
-			return false
+			return false, false
 		case <-w.changed:
 			quiet.Reset(w.Quiet)
 		case <-quiet.C:
-			return true
+			return true, false
 		case <-limit.C:
-			return true
+			return true, true
 		}
 	}
 }
@@ -181,7 +186,9 @@ func (w *StatusWriter) settle(ctx context.Context) bool {
 // speaker writes its own objects.
 func (w *StatusWriter) NeedLeaderElection() bool { return false }
 
-func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) error {
+// sync makes the objects match want. With yield, it stops making calls
+// when Set brings a change (see run).
+func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec, yield bool) error {
 	items, err := w.kind.list(ctx, w.Client, w.Namespace)
 	if err != nil {
 		return err
@@ -200,7 +207,8 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 			delete(w.deleted, name)
 		}
 	}
-	var ops []func(context.Context) error
+	var ops []writeOp
+	forget := func(name string) func() { return func() { delete(w.deleted, name) } }
 	mine := map[string]bool{}
 	for key, p := range w.created {
 		switch {
@@ -209,7 +217,7 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 		case p.name == "":
 			mine[key] = true // create in flight
 		case want[key].Service == "":
-			ops = append(ops, w.deleteOp(p.name))
+			ops = append(ops, writeOp{w.deleteOp(p.name), forget(p.name)})
 			w.deleted[p.name] = now
 			delete(w.created, key)
 		default:
@@ -226,13 +234,13 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 			// Another node's object for a Service we announce, from a node
 			// that owns none of its IPs any more (it died or lost it).
 			if wanted && spec.Owners != nil && !slices.Contains(spec.Owners, obj.Labels[LabelNode]) {
-				ops = append(ops, w.deleteOp(obj.Name))
+				ops = append(ops, writeOp{w.deleteOp(obj.Name), forget(obj.Name)})
 				w.deleted[obj.Name] = now
 			}
 			continue
 		}
 		if !wanted || mine[key] {
-			ops = append(ops, w.deleteOp(obj.Name)) // withdrawn, or a duplicate
+			ops = append(ops, writeOp{w.deleteOp(obj.Name), forget(obj.Name)}) // withdrawn, or a duplicate
 			w.deleted[obj.Name] = now
 			continue
 		}
@@ -244,14 +252,14 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 		if p, ok := w.patched[obj.Name]; ok && p.body == w.body(key, spec) && now.Sub(p.at) < 30*time.Second {
 			continue // already written; the cache has not caught up
 		}
-		ops = append(ops, w.statusOp(obj.Name, key, spec))
+		ops = append(ops, writeOp{do: w.statusOp(obj.Name, key, spec)})
 	}
 	for key, spec := range want {
 		if mine[key] {
 			continue
 		}
 		w.created[key] = pendingCreate{at: now}
-		ops = append(ops, w.createOp(key, spec))
+		ops = append(ops, writeOp{w.createOp(key, spec), func() { delete(w.created, key) }})
 	}
 	for name, p := range w.patched {
 		if now.Sub(p.at) > 30*time.Second {
@@ -262,13 +270,27 @@ func (w *StatusWriter) sync(ctx context.Context, want map[string]StatusSpec) err
 	}
 	inFlight := len(w.created) > 0 || len(w.deleted) > 0
 	w.mu.Unlock()
-	err = w.run(ctx, ops)
+	skipped, err := w.run(ctx, ops, yield)
 	w.mu.Lock()
+	for _, op := range skipped {
+		if op.undo != nil {
+			op.undo()
+		}
+	}
 	if inFlight {
 		// Check again once the cache had time to catch up with our writes.
 		time.AfterFunc(500*time.Millisecond, w.poke)
 	}
 	return err
+}
+
+// deletedElsewhere wakes the writer when obj, a deleted status object,
+// was one of this node's: someone else (another node that believed the
+// IP its own, a user) may have deleted it, and it must come back.
+func (w *StatusWriter) deletedElsewhere(obj client.Object) {
+	if obj.GetLabels()[LabelNode] == w.Node {
+		w.poke()
+	}
 }
 
 func (w *StatusWriter) poke() {
@@ -278,8 +300,21 @@ func (w *StatusWriter) poke() {
 	}
 }
 
+// writeOp is one API call of a sync.
+type writeOp struct {
+	do func(context.Context) error
+	// undo forgets what sync recorded about the call when it is not made
+	// (called with mu held); nil when there is nothing to forget.
+	undo func()
+}
+
 // run executes ops with bounded parallelism and returns the first error.
-func (w *StatusWriter) run(ctx context.Context, ops []func(context.Context) error) error {
+// With yield (and quiet periods on), it stops starting calls as soon as
+// Set brings a change and returns the ops it did not start: the change
+// means the burst of announcements has resumed, and status objects must
+// not compete with it for the API server. The next quiet spell writes
+// them.
+func (w *StatusWriter) run(ctx context.Context, ops []writeOp, yield bool) (skipped []writeOp, _ error) {
 	if w.Busy != nil && len(ops) > 0 {
 		w.Busy()
 		defer w.Busy()
@@ -290,12 +325,17 @@ func (w *StatusWriter) run(ctx context.Context, ops []func(context.Context) erro
 		first error
 	)
 	sem := make(chan struct{}, max(1, w.Workers))
-	for _, op := range ops {
+	for i, op := range ops {
 		sem <- struct{}{}
+		if yield && w.Quiet > 0 && w.changePending() {
+			<-sem
+			skipped = ops[i:]
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := op(ctx); err != nil {
+			if err := op.do(ctx); err != nil {
 				mu.Lock()
 				if first == nil {
 					first = err
@@ -305,7 +345,22 @@ func (w *StatusWriter) run(ctx context.Context, ops []func(context.Context) erro
 		}()
 	}
 	wg.Wait()
-	return first
+	return skipped, first
+}
+
+// changePending reports whether Set was called since the writer last
+// looked, leaving the signal for Start to see.
+func (w *StatusWriter) changePending() bool {
+	select {
+	case <-w.changed:
+		select {
+		case w.changed <- struct{}{}:
+		default:
+		}
+		return true
+	default:
+		return false
+	}
 }
 
 func (w *StatusWriter) deleteOp(name string) func(context.Context) error {
