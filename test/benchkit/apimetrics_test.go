@@ -47,15 +47,16 @@ func TestPromLabel(t *testing.T) {
 }
 
 func TestSummarizeReads(t *testing.T) {
-	m := `apiserver_request_total{code="200",resource="services",verb="LIST"} 3
+	m := `apiserver_request_total{code="200",resource="services",verb="LIST"} 5
+apiserver_request_total{code="200",resource="nodes",verb="LIST"} 4
 apiserver_request_total{code="200",resource="services",verb="WATCH"} 7
 apiserver_request_total{code="200",resource="endpointslices",group="discovery.k8s.io",verb="LIST"} 2
-apiserver_request_total{code="200",resource="endpointslices",group="discovery.k8s.io",verb="LIST",scope="cluster"} 2
+apiserver_request_total{code="200",resource="endpointslices",group="discovery.k8s.io",verb="LIST",scope="cluster"} 1
 apiserver_request_total{code="201",resource="services",verb="POST"} 1000
 apiserver_terminated_watchers_total{resource="services"} 2
 apiserver_terminated_watchers_total{resource="endpointslices"} 1
 `
-	want := "WATCH services 7, LIST endpointslices 4, LIST services 3; slow watchers cut off: 3"
+	want := "WATCH services 7, LIST services 5; slow watchers cut off: 3"
 	if got := SummarizeReads(m); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

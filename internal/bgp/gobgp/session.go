@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"sync"
 	"time"
@@ -194,9 +195,18 @@ func (s *session) stop(graceful bool) {
 // sync makes the server's RIB hold exactly desired (the routes the session
 // carries): one AddPath for the new and changed routes, one DeletePath for
 // the others. GoBGP sends the peer only these changes.
+//
+// desired is read-only (it is shared with the backend's advertisement
+// sets) and so is s.sent: after a complete sync s.sent is desired itself,
+// after a partial one a new map.
 func (s *session) sync(desired map[netip.Prefix]bgp.Advertisement) error {
 	announce, withdraw := bgp.Diff(s.sent, desired)
+	if len(announce) == 0 && len(withdraw) == 0 {
+		s.sent = desired
+		return nil
+	}
 	var errs []error
+	var added []bgp.Advertisement
 	if len(announce) > 0 {
 		paths := make([]*apiutil.Path, 0, len(announce))
 		ok := make([]bgp.Advertisement, 0, len(announce))
@@ -215,12 +225,11 @@ func (s *session) sync(desired map[netip.Prefix]bgp.Advertisement) error {
 			if _, err := s.srv.AddPath(apiutil.AddPathRequest{Paths: paths}); err != nil {
 				errs = append(errs, fmt.Errorf("announcing: %w", err))
 			} else {
-				for _, a := range ok {
-					s.sent[a.Prefix] = a
-				}
+				added = ok
 			}
 		}
 	}
+	withdrawn := false
 	if len(withdraw) > 0 {
 		paths := make([]*apiutil.Path, 0, len(withdraw))
 		for _, pfx := range withdraw {
@@ -234,11 +243,26 @@ func (s *session) sync(desired map[netip.Prefix]bgp.Advertisement) error {
 		if err := s.srv.DeletePath(apiutil.DeletePathRequest{Paths: paths}); err != nil {
 			errs = append(errs, fmt.Errorf("withdrawing: %w", err))
 		} else {
-			for _, pfx := range withdraw {
-				delete(s.sent, pfx)
-			}
+			withdrawn = true
 		}
 	}
+	if len(errs) == 0 {
+		s.sent = desired
+		return nil
+	}
+	sent := maps.Clone(s.sent)
+	if sent == nil {
+		sent = map[netip.Prefix]bgp.Advertisement{}
+	}
+	for _, a := range added {
+		sent[a.Prefix] = a
+	}
+	if withdrawn {
+		for _, pfx := range withdraw {
+			delete(sent, pfx)
+		}
+	}
+	s.sent = sent
 	return errors.Join(errs...)
 }
 

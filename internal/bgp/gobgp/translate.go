@@ -208,7 +208,20 @@ func toPath(a bgp.Advertisement, nh netip.Addr, ibgp, withdraw bool) (*apiutil.P
 // would not send anyway (LOCAL_PREF towards eBGP peers), so a change of an
 // unsent attribute causes no UPDATE. It returns the number of prefixes left
 // out because the session does not carry their family.
+//
+// When the session carries every advertisement as it is, the result is ads
+// itself: callers treat both as read-only.
 func forSession(p *bgp.Peer, ads map[netip.Prefix]bgp.Advertisement) (map[netip.Prefix]bgp.Advertisement, int) {
+	asIs := true
+	for pfx, a := range ads {
+		if !p.Carries(pfx) || (!p.IBGP() && a.LocalPref != 0) {
+			asIs = false
+			break
+		}
+	}
+	if asIs {
+		return ads, 0
+	}
 	out := make(map[netip.Prefix]bgp.Advertisement, len(ads))
 	skipped := 0
 	for pfx, a := range ads {
