@@ -18,8 +18,9 @@ func APIMetrics(ctx context.Context, cs kubernetes.Interface) (string, error) {
 	return string(b), err
 }
 
-// APIWrites summarises the API server's write requests so far
-// (SummarizeWrites of its metrics with min), then its lists and watches
+// APIWrites summarises the API server's write requests so far, with
+// their mean latencies (SummarizeWriteLatencies of its metrics with min),
+// then its lists and watches
 // and the watchers it cut off for being too slow (SummarizeReads). It is
 // a diagnostic: an error yields a note.
 func APIWrites(ctx context.Context, cs kubernetes.Interface, min float64) string {
@@ -27,7 +28,7 @@ func APIWrites(ctx context.Context, cs kubernetes.Interface, min float64) string
 	if err != nil {
 		return "API metrics unavailable: " + err.Error()
 	}
-	return SummarizeWrites(m, min) + "; " + SummarizeReads(m)
+	return SummarizeWriteLatencies(m, min) + "; " + SummarizeReads(m)
 }
 
 // SummarizeReads lists the LIST and WATCH requests per resource made at
