@@ -29,6 +29,7 @@ import (
 	"github.com/ferrolb/ferrolb/internal/l2/announcer"
 	"github.com/ferrolb/ferrolb/internal/logging"
 	"github.com/ferrolb/ferrolb/internal/membership"
+	"github.com/ferrolb/ferrolb/internal/procmem"
 )
 
 // busyGCPercent is the GC target while the speaker works through a burst.
@@ -93,7 +94,7 @@ func parseFlags() *flags {
 	flag.StringVar(&f.tlsCurves, "tls-curve-preferences", "", "comma-separated TLS curves")
 	flag.StringVar(&f.metricsCertDir, "metrics-cert-dir", "", "directory with tls.crt and tls.key for the metrics server")
 	flag.IntVar(&f.gcPercent, "gc-percent", 25, "Go garbage collection target percentage while the speaker is quiet (GOGC wins when set; 0 leaves the default): the heap may grow this much over live data before a collection. During bursts of changes the target is 100, so a burst costs less CPU; once quiet, a small target keeps the resident set close to the live data")
-	flag.Int64Var(&f.memLimit, "go-memory-limit", 64<<20, "soft limit for the Go heap in bytes (GOMEMLIMIT wins when set): bursts of Services then cost GC time rather than resident memory; 0 disables")
+	flag.Int64Var(&f.memLimit, "go-memory-limit", -1, "soft limit for the Go heap in bytes (GOMEMLIMIT wins when set); -1: 90% of the container's memory limit, none without one; 0: none. A limit below what a burst of Services needs costs much GC time")
 	flag.Parse()
 	return f
 }
@@ -105,8 +106,15 @@ func run() error {
 		return err
 	}
 	wiring.Loggers(log)
-	if f.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(f.memLimit)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		cg, err := procmem.CgroupMemoryLimit()
+		if err != nil {
+			log.Warn("cannot read the container's memory limit", "error", err)
+		}
+		if limit := procmem.GoMemoryLimit(f.memLimit, cg); limit > 0 {
+			debug.SetMemoryLimit(limit)
+			log.Debug("Go memory limit set", "bytes", limit, "containerLimit", cg)
+		}
 	}
 	if os.Getenv("GOGC") != "" {
 		f.gcPercent = 0 // the environment decides
