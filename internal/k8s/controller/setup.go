@@ -52,7 +52,7 @@ func Setup(mgr manager.Manager, o Options) (*assign.Engine, error) {
 	if o.Events == nil {
 		o.Events = mgr.GetEventRecorderFor("metallb-controller")
 	}
-	svcEvents := eventq.NewDeferred(o.Events)
+	svcEvents := eventq.NewDeferred(o.Events, mgr.GetScheme())
 	engine := assign.NewEngine(o.LBClass)
 	requeue := &Requeuer{}
 	k8sMetrics := metrics.NewK8sClient(o.Registry)

@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/reference"
 )
 
 // Deferred puts events behind the writes that matter: while the owner is
@@ -17,7 +18,8 @@ import (
 // the burst is over the backlog drains at full speed. Nothing is dropped.
 // The condition on each Service tells the same story immediately.
 type Deferred struct {
-	next record.EventRecorder
+	next   record.EventRecorder
+	scheme *runtime.Scheme
 	// busyFor is how long after the last Service write the controller
 	// counts as busy; trickle is the pace of events while busy.
 	busyFor atomic.Int64 // time.Duration
@@ -35,8 +37,12 @@ type queued struct {
 	typ, reason, message string
 }
 
-func NewDeferred(next record.EventRecorder) *Deferred {
-	d := &Deferred{next: next, trickle: 250 * time.Millisecond, now: time.Now, wake: make(chan struct{}, 1)}
+// NewDeferred queues events for next. With scheme, a queued event keeps
+// only a reference to its object (kind, name, UID...), as the recorder
+// would: an object from a cache list would otherwise keep the whole list
+// alive until the event goes out, which in a burst can be minutes.
+func NewDeferred(next record.EventRecorder, scheme *runtime.Scheme) *Deferred {
+	d := &Deferred{next: next, scheme: scheme, trickle: 250 * time.Millisecond, now: time.Now, wake: make(chan struct{}, 1)}
 	d.busyFor.Store(int64(250 * time.Millisecond))
 	return d
 }
@@ -47,6 +53,12 @@ var _ record.EventRecorder = (*Deferred)(nil)
 func (d *Deferred) Wrote() { d.lastWrite.Store(d.now().UnixNano()) }
 
 func (d *Deferred) Event(obj runtime.Object, typ, reason, message string) {
+	if d.scheme != nil {
+		// The recorder takes a reference as it is.
+		if ref, err := reference.GetReference(d.scheme, obj); err == nil {
+			obj = ref
+		}
+	}
 	d.mu.Lock()
 	d.queue = append(d.queue, queued{obj, typ, reason, message})
 	d.mu.Unlock()

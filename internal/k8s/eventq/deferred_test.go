@@ -7,12 +7,15 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/record"
 )
 
 func TestDeferredEventsNothingLostAndHeldBackWhileBusy(t *testing.T) {
 	rec := record.NewFakeRecorder(1000)
-	d := NewDeferred(rec)
+	d := NewDeferred(rec, nil)
 	d.trickle = 20 * time.Millisecond
 	d.busyFor.Store(int64(time.Hour)) // busy for the whole first phase
 	d.Wrote()
@@ -47,4 +50,40 @@ func TestDeferredEventsNothingLostAndHeldBackWhileBusy(t *testing.T) {
 			t.Fatalf("event %d = %q, want %q (order kept)", i, got, want)
 		}
 	}
+}
+
+// With a scheme, a queued event holds a reference to its object, not the
+// object, and the reference names it for the recorder.
+func TestDeferredKeepsReferencesOnly(t *testing.T) {
+	rec := &capture{}
+	d := NewDeferred(rec, scheme.Scheme)
+	d.busyFor.Store(int64(time.Hour))
+	d.Wrote()
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web", UID: "u1", ResourceVersion: "7"}}
+	d.Event(svc, corev1.EventTypeNormal, "nodeAssigned", "m")
+	d.mu.Lock()
+	held := d.queue[0].obj
+	d.mu.Unlock()
+	ref, ok := held.(*corev1.ObjectReference)
+	if !ok {
+		t.Fatalf("queued %T, want *v1.ObjectReference", held)
+	}
+	want := corev1.ObjectReference{Kind: "Service", APIVersion: "v1", Namespace: "ns", Name: "web", UID: "u1", ResourceVersion: "7"}
+	if *ref != want {
+		t.Errorf("reference %+v, want %+v", *ref, want)
+	}
+	d.flush()
+	if len(rec.objs) != 1 || rec.objs[0] != held {
+		t.Errorf("recorder got %v, want the reference", rec.objs)
+	}
+}
+
+type capture struct{ objs []runtime.Object }
+
+func (c *capture) Event(obj runtime.Object, _, _, _ string) { c.objs = append(c.objs, obj) }
+func (c *capture) Eventf(obj runtime.Object, _, _, _ string, _ ...any) {
+	c.objs = append(c.objs, obj)
+}
+func (c *capture) AnnotatedEventf(obj runtime.Object, _ map[string]string, _, _, _ string, _ ...any) {
+	c.objs = append(c.objs, obj)
 }

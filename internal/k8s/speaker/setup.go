@@ -70,7 +70,7 @@ func Setup(mgr manager.Manager, o Options) error {
 	}
 	// Events wait while passes run back to back (a burst of Services):
 	// announcements and status objects first.
-	events := eventq.NewDeferred(o.Events)
+	events := eventq.NewDeferred(o.Events, mgr.GetScheme())
 	if err := mgr.Add(events); err != nil {
 		return err
 	}
