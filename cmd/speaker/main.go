@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/api/v1beta2"
@@ -93,7 +94,7 @@ func parseFlags() *flags {
 	flag.StringVar(&f.tlsCipherSuites, "tls-cipher-suites", "", "comma-separated TLS cipher suites")
 	flag.StringVar(&f.tlsCurves, "tls-curve-preferences", "", "comma-separated TLS curves")
 	flag.StringVar(&f.metricsCertDir, "metrics-cert-dir", "", "directory with tls.crt and tls.key for the metrics server")
-	flag.IntVar(&f.gcPercent, "gc-percent", 25, "Go garbage collection target percentage while the speaker is quiet (GOGC wins when set; 0 leaves the default): the heap may grow this much over live data before a collection. During bursts of changes the target is 100, so a burst costs less CPU; once quiet, a small target keeps the resident set close to the live data")
+	flag.IntVar(&f.gcPercent, "gc-percent", 10, "Go garbage collection target percentage while the speaker is quiet (GOGC wins when set; 0 leaves the default): the heap may grow this much over live data before a collection. During bursts of changes the target is 100, so a burst costs less CPU; once quiet, a small target keeps the resident set close to the live data")
 	flag.Int64Var(&f.memLimit, "go-memory-limit", -1, "soft limit for the Go heap in bytes (GOMEMLIMIT wins when set); -1: 90% of the container's memory limit, none without one; 0: none. A limit below what a burst of Services needs costs much GC time")
 	flag.Parse()
 	return f
@@ -161,6 +162,10 @@ func run() error {
 			&v1beta1.Community{}:        own,
 			&corev1.Secret{}:            own,
 			&corev1.Pod{}:               own,
+			// Cluster-wide kinds: only the fields the speaker reads.
+			&corev1.Service{}:            {Transform: speaker.TrimService},
+			&discoveryv1.EndpointSlice{}: {Transform: speaker.TrimEndpointSlice},
+			&corev1.Node{}:               {Transform: speaker.TrimNode},
 		}},
 	})
 	if err != nil {
