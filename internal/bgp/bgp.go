@@ -31,6 +31,12 @@ type Backend interface {
 	Run(ctx context.Context) error
 }
 
+// DynamicASN values (BGPPeer spec.dynamicASN).
+const (
+	DynamicInternal = "internal"
+	DynamicExternal = "external"
+)
+
 // Peer is one BGP session opened by this node, fully resolved (defaults
 // applied, secrets read). Name identifies it.
 type Peer struct {
@@ -40,6 +46,10 @@ type Peer struct {
 	// Port of the peer; 0 means 179.
 	Port           uint16
 	MyASN, PeerASN uint32
+	// DynamicASN, when PeerASN is 0, accepts the ASN the peer announces:
+	// DynamicInternal only our own (an iBGP session), DynamicExternal any
+	// other (eBGP).
+	DynamicASN string
 	// RouterID is the BGP identifier to use; when invalid, the backend
 	// derives one (see the backend's documentation).
 	RouterID netip.Addr

@@ -120,6 +120,12 @@ func TestValidate(t *testing.T) {
 		{"mapped address", func(p *Peer) { p.Address = netip.MustParseAddr("::ffff:198.51.100.2") }, false},
 		{"no local asn", func(p *Peer) { p.MyASN = 0 }, false},
 		{"no peer asn", func(p *Peer) { p.PeerASN = 0 }, false},
+		{"dynamic external", func(p *Peer) { p.PeerASN, p.DynamicASN = 0, DynamicExternal }, true},
+		{"dynamic internal", func(p *Peer) { p.PeerASN, p.DynamicASN = 0, DynamicInternal }, true},
+		{"dynamic and peer asn", func(p *Peer) { p.DynamicASN = DynamicExternal }, false},
+		{"dynamic unknown", func(p *Peer) { p.PeerASN, p.DynamicASN = 0, "any" }, false},
+		{"multihop dynamic internal", func(p *Peer) { p.PeerASN, p.DynamicASN, p.EBGPMultiHop = 0, DynamicInternal, true }, false},
+		{"multihop dynamic external", func(p *Peer) { p.PeerASN, p.DynamicASN, p.EBGPMultiHop = 0, DynamicExternal, true }, true},
 		{"ipv6 router id", func(p *Peer) { p.RouterID = netip.MustParseAddr("2001:db8::1") }, false},
 		{"source of other family", func(p *Peer) { p.SourceAddress = netip.MustParseAddr("2001:db8::1") }, false},
 		{"hold 2s", func(p *Peer) { p.HoldTime, p.KeepaliveTime = 2*time.Second, time.Second }, false},
@@ -162,6 +168,7 @@ func TestSessionEqualIgnoresBFD(t *testing.T) {
 		"port":     func(p *Peer) { p.Port = 1179 },
 		"vrf":      func(p *Peer) { p.VRF = "red" },
 		"gr":       func(p *Peer) { p.GracefulRestart = true },
+		"dynamic":  func(p *Peer) { p.PeerASN, p.DynamicASN = 0, DynamicExternal },
 	} {
 		d := a
 		edit(&d)
@@ -186,6 +193,21 @@ func TestPeerHelpers(t *testing.T) {
 	p.DualStackAddressFamily = true
 	if !p.Carries(pfx("198.51.100.0/24")) {
 		t.Error("a dual-stack session carries IPv4 routes")
+	}
+	for _, c := range []struct {
+		my, peer uint32
+		dynamic  string
+		ibgp     bool
+	}{
+		{64500, 64500, "", true},
+		{64500, 64501, "", false},
+		{64500, 0, DynamicInternal, true},
+		{64500, 0, DynamicExternal, false},
+	} {
+		q := Peer{MyASN: c.my, PeerASN: c.peer, DynamicASN: c.dynamic}
+		if q.IBGP() != c.ibgp {
+			t.Errorf("IBGP of %+v = %v", c, q.IBGP())
+		}
 	}
 	if got := (Community{Global: 65000, Local1: 100}).Value(); got != 65000<<16|100 {
 		t.Errorf("Value %d", got)

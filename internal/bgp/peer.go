@@ -29,7 +29,12 @@ func (p Peer) ID() string {
 }
 
 // IBGP reports whether the session is internal (both ends in one AS).
-func (p Peer) IBGP() bool { return p.MyASN == p.PeerASN }
+func (p Peer) IBGP() bool {
+	if p.PeerASN == 0 {
+		return p.DynamicASN == DynamicInternal
+	}
+	return p.MyASN == p.PeerASN
+}
 
 // Carries reports whether the session sends routes of prefix's family: the
 // family of the peer address, or both with DualStackAddressFamily.
@@ -53,8 +58,12 @@ func (p Peer) Validate() error {
 		return bad("peer address %v is not a unicast address", p.Address)
 	case p.MyASN == 0:
 		return bad("missing local ASN")
-	case p.PeerASN == 0:
+	case p.DynamicASN != "" && p.DynamicASN != DynamicInternal && p.DynamicASN != DynamicExternal:
+		return bad("dynamic ASN %q is neither %q nor %q", p.DynamicASN, DynamicInternal, DynamicExternal)
+	case p.PeerASN == 0 && p.DynamicASN == "":
 		return bad("missing peer ASN")
+	case p.PeerASN != 0 && p.DynamicASN != "":
+		return bad("peer ASN and dynamic ASN are mutually exclusive")
 	case p.RouterID.IsValid() && !p.RouterID.Is4():
 		return bad("router ID %v is not an IPv4 address", p.RouterID)
 	case p.SourceAddress.IsValid() && p.SourceAddress.Is4() != p.Address.Is4():

@@ -38,8 +38,10 @@
 // neighbor configuration. VRF binds the session's sockets to the named
 // device (SO_BINDTODEVICE, GoBGP's BindInterface), which is how Linux puts
 // a socket in a VRF. Limits: GoBGP cannot send a hold time of 0 (the
-// default, 90 s, is used); unnumbered peers and dynamic ASNs are not
-// supported.
+// default, 90 s, is used); unnumbered peers are not supported. A dynamic
+// internal peer must announce our ASN; a dynamic external peer may
+// announce any ASN (GoBGP's peer ASN 0), and one that announces ours is
+// closed as soon as it comes up and retried with back-off.
 //
 // Graceful restart (RFC 4724): the capability is advertised for every
 // family with a restart time of 120 s; the first session to a peer after

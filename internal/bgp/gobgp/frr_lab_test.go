@@ -108,7 +108,7 @@ type frrRoute struct {
 	LargeCommunity *struct {
 		String string `json:"string"`
 	} `json:"largeCommunity"`
-	LocalPref *uint32 `json:"locpref"`
+	LocalPref *uint32 `json:"locPrf"`
 	Nexthops  []struct {
 		IP string `json:"ip"`
 	} `json:"nexthops"`

@@ -69,6 +69,9 @@ type sessionEvents struct {
 	// reason, when set, explains the next departure from Established
 	// better than GoBGP would (a reset the backend asked for).
 	reason string
+	// ownAS is set when a dynamic external peer came up announcing our
+	// own ASN; the session was closed and refresh backs off.
+	ownAS bool
 }
 
 func (e *sessionEvents) note(msg string) {
@@ -126,7 +129,19 @@ func (b *Backend) startSession(ctx context.Context, p bgp.Peer, ads map[netip.Pr
 				if e.Type != apiutil.PEER_EVENT_STATE {
 					return
 				}
-				s.ev.peerEvent(fsmState(e.Peer.State.SessionState), e.Peer.State.DisconnectMessage, at)
+				st := fsmState(e.Peer.State.SessionState)
+				if st == bgp.StateEstablished && p.PeerASN == 0 && p.DynamicASN == bgp.DynamicExternal && e.Peer.State.PeerASN == p.MyASN {
+					// GoBGP accepts any ASN when none is configured; an
+					// external peer must not be in our AS. Close at once.
+					s.ev.mu.Lock()
+					s.ev.reason = fmt.Sprintf("dynamicASN is external, but the peer announced our own ASN %d", p.MyASN)
+					s.ev.ownAS = true
+					s.ev.mu.Unlock()
+					go func() {
+						_ = s.srv.DisablePeer(wctx, &api.DisablePeerRequest{Address: p.Address.String(), Communication: "peer AS is not external"})
+					}()
+				}
+				s.ev.peerEvent(st, e.Peer.State.DisconnectMessage, at)
 				b.poke()
 			},
 		}, server.WatchPeer())
@@ -287,8 +302,12 @@ func (s *session) refresh(ctx context.Context, now time.Time, desired int, rec b
 		}
 		s.ev.mu.Unlock()
 	}
+	s.ev.mu.Lock()
+	ownAS := s.ev.ownAS
+	s.ev.ownAS = false
+	s.ev.mu.Unlock()
 	st := s.status(desired)
-	if st.State == bgp.StateEstablished {
+	if st.State == bgp.StateEstablished && !ownAS {
 		s.refusals = 0
 	}
 
@@ -298,6 +317,13 @@ func (s *session) refresh(ctx context.Context, now time.Time, desired int, rec b
 	case !s.disabledUntil.IsZero() && !now.Before(s.disabledUntil):
 		s.disabledUntil = time.Time{}
 		_ = s.srv.EnablePeer(ctx, &api.EnablePeerRequest{Address: s.peer.Address.String()})
+	case ownAS:
+		// The event handler disabled the peer: retry later, less and
+		// less often, in case the router's configuration changes.
+		s.refusals++
+		wait := min(backoffBase<<min(s.refusals-1, 16), backoffMax)
+		s.disabledUntil = now.Add(wait)
+		log.Error("closed the BGP session: the peer's ASN is ours but dynamicASN is external", "peer", s.peer.ID(), "asn", s.peer.MyASN, "retryIn", wait)
 	case newNotifs > 0 && st.State != bgp.StateEstablished && s.disabledUntil.IsZero():
 		s.refusals++
 		if s.refusals >= 2 {

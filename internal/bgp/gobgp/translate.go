@@ -85,6 +85,20 @@ var (
 	familyV6 = &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
 )
 
+// peerASN is the ASN GoBGP requires of the peer: the configured one, ours
+// for a dynamic internal peer, 0 (whatever the OPEN says) for a dynamic
+// external one, which the backend checks once the session is up.
+func peerASN(p *bgp.Peer) uint32 {
+	switch {
+	case p.PeerASN != 0:
+		return p.PeerASN
+	case p.DynamicASN == bgp.DynamicInternal:
+		return p.MyASN
+	default:
+		return 0
+	}
+}
+
 // peerConfig translates a Peer into GoBGP's neighbor configuration.
 func peerConfig(p *bgp.Peer, sp sessionParams) *api.Peer {
 	secs := func(d time.Duration) uint64 { return uint64(d / time.Second) }
@@ -96,7 +110,7 @@ func peerConfig(p *bgp.Peer, sp sessionParams) *api.Peer {
 	out := &api.Peer{
 		Conf: &api.PeerConf{
 			NeighborAddress: p.Address.String(),
-			PeerAsn:         p.PeerASN,
+			PeerAsn:         peerASN(p),
 			LocalAsn:        p.MyASN,
 			AuthPassword:    p.Password,
 		},

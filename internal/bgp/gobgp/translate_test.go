@@ -31,6 +31,17 @@ func families(p *api.Peer) []string {
 
 func TestPeerConfig(t *testing.T) {
 	sp := sessionParams{routerID: addr("198.51.100.1")}
+	t.Run("dynamic ASN", func(t *testing.T) {
+		p := basePeer()
+		p.PeerASN, p.DynamicASN = 0, bgp.DynamicInternal
+		if got := peerConfig(&p, sp).Conf.PeerAsn; got != p.MyASN {
+			t.Errorf("internal: GoBGP requires ASN %d, want ours (%d)", got, p.MyASN)
+		}
+		p.DynamicASN = bgp.DynamicExternal
+		if got := peerConfig(&p, sp).Conf.PeerAsn; got != 0 {
+			t.Errorf("external: GoBGP requires ASN %d, want 0 (any)", got)
+		}
+	})
 	t.Run("ebgp defaults", func(t *testing.T) {
 		p := basePeer()
 		c := peerConfig(&p, sp)

@@ -159,10 +159,20 @@ func (d BGPDecision) Announced() bool {
 }
 
 // IsIBGP reports whether a session is internal BGP, the only kind that
-// carries LOCAL_PREF: the peer's ASN is ours, or dynamicASN is
-// "internal".
+// carries LOCAL_PREF: the peer's ASN is the one the session presents
+// (localASN when set, else myASN), or dynamicASN is "internal".
 func IsIBGP(p *config.BGPPeer) bool {
-	return p.DynamicASN == "internal" || (p.PeerASN != 0 && p.PeerASN == p.MyASN)
+	return p.DynamicASN == "internal" || (p.PeerASN != 0 && p.PeerASN == SessionASN(p))
+}
+
+// SessionASN is the ASN a session presents to the peer: localASN when set
+// (FRR's "local-as N no-prepend replace-as": myASN does not appear at
+// all), else myASN.
+func SessionASN(p *config.BGPPeer) uint32 {
+	if p.LocalASN != 0 {
+		return p.LocalASN
+	}
+	return p.MyASN
 }
 
 // bgpKey identifies a group of contributions: a session (index into

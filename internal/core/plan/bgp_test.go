@@ -877,3 +877,27 @@ func TestBGPCommunitiesSpareCapacity(t *testing.T) {
 		t.Errorf("advertisements (-want +got):\n%s", diff)
 	}
 }
+
+func TestSessionASNAndIBGP(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		p    config.BGPPeer
+		asn  uint32
+		ibgp bool
+	}{
+		{"ebgp", config.BGPPeer{MyASN: 64500, PeerASN: 64501}, 64500, false},
+		{"ibgp", config.BGPPeer{MyASN: 64500, PeerASN: 64500}, 64500, true},
+		{"localASN replaces myASN", config.BGPPeer{MyASN: 64500, LocalASN: 64600, PeerASN: 64501}, 64600, false},
+		{"localASN equal to the peer's: iBGP", config.BGPPeer{MyASN: 64500, LocalASN: 64600, PeerASN: 64600}, 64600, true},
+		{"myASN equal to the peer's but replaced", config.BGPPeer{MyASN: 64500, LocalASN: 64600, PeerASN: 64500}, 64600, false},
+		{"dynamic internal", config.BGPPeer{MyASN: 64500, DynamicASN: "internal"}, 64500, true},
+		{"dynamic external", config.BGPPeer{MyASN: 64500, DynamicASN: "external"}, 64500, false},
+	} {
+		if got := SessionASN(&c.p); got != c.asn {
+			t.Errorf("%s: SessionASN %d, want %d", c.name, got, c.asn)
+		}
+		if got := IsIBGP(&c.p); got != c.ibgp {
+			t.Errorf("%s: IsIBGP %v, want %v", c.name, got, c.ibgp)
+		}
+	}
+}

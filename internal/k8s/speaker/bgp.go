@@ -90,8 +90,9 @@ func toBGPPeer(p *config.BGPPeer) bgp.Peer {
 		Name:                   p.Name,
 		Address:                p.Address,
 		Port:                   p.Port,
-		MyASN:                  p.MyASN,
+		MyASN:                  plan.SessionASN(p), // localASN replaces myASN
 		PeerASN:                p.PeerASN,
+		DynamicASN:             p.DynamicASN,
 		RouterID:               p.RouterID,
 		SourceAddress:          p.SourceAddress,
 		HoldTime:               p.HoldTime,
