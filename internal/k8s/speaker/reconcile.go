@@ -45,7 +45,10 @@ type Announcer interface {
 
 // Reconciler recomputes and applies this node's layer 2 announcements.
 type Reconciler struct {
-	Client          client.Client
+	Client client.Client
+	// Stores, if set, serves Services and EndpointSlices without copies
+	// (else Client lists them).
+	Stores          *Stores
 	Namespace       string
 	Node            string
 	LBClass         string
@@ -172,8 +175,6 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 	var comms v1beta1.CommunityList
 	var secrets corev1.SecretList
 	var nodes corev1.NodeList
-	var svcs corev1.ServiceList
-	var eps discoveryv1.EndpointSliceList
 	for _, l := range []struct {
 		list client.ObjectList
 		opts []client.ListOption
@@ -186,8 +187,6 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 		{&comms, []client.ListOption{client.InNamespace(r.Namespace)}},
 		{&secrets, []client.ListOption{client.InNamespace(r.Namespace)}},
 		{&nodes, nil},
-		{&svcs, nil},
-		{&eps, nil},
 	} {
 		// The cache's objects are only read here: skip the deep copies,
 		// which dominate a pass with thousands of Services.
@@ -195,6 +194,10 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 		if err := r.Client.List(ctx, l.list, opts...); err != nil {
 			return in, nil, fmt.Errorf("listing %T: %w", l.list, err)
 		}
+	}
+	svcs, eps, err := r.Stores.list(ctx, r.Client)
+	if err != nil {
+		return in, nil, err
 	}
 	objs := snapshot.Objects{
 		Pools:             pools.Items,
@@ -231,8 +234,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 		}
 	}
 	bySvc := map[types.NamespacedName][]*discoveryv1.EndpointSlice{}
-	for i := range eps.Items {
-		sl := &eps.Items[i]
+	for _, sl := range eps {
 		name := sl.Labels[discoveryv1.LabelServiceName]
 		if name == "" {
 			continue
@@ -241,8 +243,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (plan.Input, map[string]*core
 		bySvc[k] = append(bySvc[k], sl)
 	}
 	byKey := map[string]*corev1.Service{}
-	for i := range svcs.Items {
-		s := &svcs.Items[i]
+	for _, s := range svcs {
 		if s.Spec.Type != corev1.ServiceTypeLoadBalancer || !handles(s, r.LBClass) {
 			continue
 		}

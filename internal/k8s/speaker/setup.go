@@ -112,8 +112,13 @@ func Setup(mgr manager.Manager, o Options) error {
 	stateOpts.Log = o.Log
 	state := confstate.New(mgr.GetClient(), mgr.GetAPIReader(), stateOpts)
 	backend := gobgp.New(gobgp.Options{NodeName: o.Node, Logger: o.Log, Recorder: metrics.NewBGP(o.Registry)})
+	stores, err := NewStores(context.Background(), mgr.GetCache())
+	if err != nil {
+		return err
+	}
 	r := &Reconciler{
 		Client:          mgr.GetClient(),
+		Stores:          stores,
 		Namespace:       o.Namespace,
 		Node:            o.Node,
 		LBClass:         o.LBClass,
