@@ -10,6 +10,7 @@ import (
 
 	"github.com/mdlayher/packet"
 	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
 
 	"github.com/ferrolb/ferrolb/internal/l2/responder"
 	"github.com/ferrolb/ferrolb/internal/l2/wire"
@@ -28,7 +29,43 @@ func OpenARP(ifi *net.Interface) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arp socket on %s: %w", ifi.Name, err)
 	}
+	enlargeReadBuffer(pc)
 	return &Conn{pc: pc}, nil
+}
+
+// readBuffer is the receive buffer asked for: room for a few thousand
+// requests arriving at once (every host of a LAN re-resolving its
+// neighbours after a switch restart), which the default buffer, a few
+// hundred frames, would drop.
+const readBuffer = 4 << 20
+
+// enlargeReadBuffer raises the socket's receive buffer to readBuffer: with
+// CAP_NET_ADMIN past the system's limit (SO_RCVBUFFORCE), else up to
+// net.core.rmem_max. A failure leaves the default (best effort).
+func enlargeReadBuffer(pc *packet.Conn) {
+	rc, err := pc.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, readBuffer) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, readBuffer)
+		}
+	})
+}
+
+// ReadBuffer returns the socket's receive buffer size in bytes.
+func (c *Conn) ReadBuffer() (int, error) {
+	rc, err := c.pc.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var serr error
+	if err := rc.Control(func(fd uintptr) { n, serr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF) }); err != nil {
+		return 0, err
+	}
+	return n, serr
 }
 
 // ReadFrame reads one frame.
@@ -75,6 +112,7 @@ func OpenNDP(ifi *net.Interface, log *slog.Logger) (*NDPConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ndp socket on %s: %w", ifi.Name, err)
 	}
+	enlargeReadBuffer(pc)
 	c := &NDPConn{Conn: Conn{pc: pc}, ifi: ifi, log: log.With("interface", ifi.Name), mldIn: map[netip.Addr]bool{}}
 	if mld, err := openMLD(); err != nil {
 		c.log.Info("no icmpv6 socket for MLD reports; relying on link-layer membership only", "error", err)
