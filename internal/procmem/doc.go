@@ -12,5 +12,9 @@
 // cache and fault back in when needed.
 //
 // Releaser returns the heap a burst of work grew to the operating system
-// once the process has been quiet for a few seconds.
+// once the process has been quiet for a few seconds (and can trim the
+// executable again then: code only the burst ran leaves the resident set).
+//
+// GoMemoryLimit and CgroupMemoryLimit derive the Go runtime's soft memory
+// limit from the container's.
 package procmem
