@@ -14,7 +14,13 @@ import (
 // runs in (a container's limit), 0 when there is none. It reads cgroup v2
 // (memory.max) and falls back to cgroup v1 (memory.limit_in_bytes).
 func CgroupMemoryLimit() (int64, error) {
-	f, err := os.Open("/proc/self/cgroup")
+	return cgroupMemoryLimit("/proc/self/cgroup", "/sys/fs/cgroup")
+}
+
+// cgroupMemoryLimit is CgroupMemoryLimit with the process's cgroup file
+// and the cgroup file system's mount point as parameters.
+func cgroupMemoryLimit(self, root string) (int64, error) {
+	f, err := os.Open(self)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -44,10 +50,10 @@ func CgroupMemoryLimit() (int64, error) {
 	if v2 != "" {
 		// In a container the cgroup is mounted at its own root; on a
 		// host, at the hierarchy's root.
-		files = append(files, "/sys/fs/cgroup/memory.max", filepath.Join("/sys/fs/cgroup", v2, "memory.max"))
+		files = append(files, filepath.Join(root, "memory.max"), filepath.Join(root, v2, "memory.max"))
 	}
 	if v1 != "" {
-		files = append(files, "/sys/fs/cgroup/memory/memory.limit_in_bytes", filepath.Join("/sys/fs/cgroup/memory", v1, "memory.limit_in_bytes"))
+		files = append(files, filepath.Join(root, "memory", "memory.limit_in_bytes"), filepath.Join(root, "memory", v1, "memory.limit_in_bytes"))
 	}
 	limit := int64(0)
 	for _, name := range files {
