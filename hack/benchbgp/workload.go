@@ -31,10 +31,9 @@ func baselineRun(ctx context.Context, o options, slices bool) (time.Duration, st
 	}
 	w := scaleWorkload(nil, o, backends)
 	w.StatusIP, w.Pool = poolIP, "scale"
-	t, writes, err := benchkit.Baseline(ctx, *w, 50, benchkit.BaselineOptions{Timeout: o.PhaseTimeout, KeepDir: o.KeepDir, Progress: progress})
+	t, err := benchkit.Baseline(ctx, *w, 50, benchkit.BaselineOptions{Timeout: o.PhaseTimeout, KeepDir: o.KeepDir, Progress: progress})
 	if err != nil {
 		return 0, "", err
 	}
-	progress("  %d Services written in %s; CPU: %s; API writes: %s", o.services, secs(t.Took), t.CPU, writes)
 	return t.Took, t.CPU, nil
 }

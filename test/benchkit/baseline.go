@@ -51,9 +51,17 @@ type BaselineOptions struct {
 // controller, w (which should set StatusIP) creates its Services in a new
 // namespace w.Namespace and writes their statuses itself; it is timed by
 // TimeWorkload. w.Client is set to an unthrottled client of that server.
-// It also returns the server's write requests at the end (APIWrites with
-// at least minWrites).
-func Baseline(ctx context.Context, w Workload, minWrites float64, o BaselineOptions) (Timing, string, error) {
+// It reports the time, the CPU used and the server's write requests at the
+// end (APIWrites with at least minWrites) through o.Progress.
+func Baseline(ctx context.Context, w Workload, minWrites float64, o BaselineOptions) (Timing, error) {
+	t, writes, err := baseline(ctx, w, minWrites, o)
+	if err == nil {
+		o.Progress("  %d Services written in %.2f s; CPU: %s; API writes: %s", w.N, t.Took.Seconds(), t.CPU, writes)
+	}
+	return t, err
+}
+
+func baseline(ctx context.Context, w Workload, minWrites float64, o BaselineOptions) (Timing, string, error) {
 	c, err := cluster.Start(ctx, cluster.Options{})
 	if err != nil {
 		return Timing{}, "", err

@@ -43,7 +43,8 @@ type Announcer interface {
 	SetDesired(map[netip.Addr]announcer.Spec) map[netip.Addr]announcer.Status
 }
 
-// Reconciler recomputes and applies this node's layer 2 announcements.
+// Reconciler recomputes and applies this node's announcements (layer 2
+// and BGP).
 type Reconciler struct {
 	Client client.Client
 	// Stores, if set, serves Services and EndpointSlices without copies
