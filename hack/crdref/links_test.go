@@ -25,27 +25,37 @@ var (
 	mdLink   = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
 )
 
-// mdLines returns the lines of a Markdown file outside fenced code blocks,
-// with inline code spans blanked out, so that examples are not taken for
-// links or headings.
-func mdLines(text string) []string {
-	var out []string
+// outsideFences returns the lines of a Markdown text with those of fenced
+// code blocks (fences included) emptied, so that indexes stay line numbers.
+func outsideFences(text string) []string {
+	lines := strings.Split(text, "\n")
 	fence := ""
-	for _, line := range strings.Split(text, "\n") {
+	for i, line := range lines {
 		trim := strings.TrimLeft(line, " ")
-		if fence != "" {
+		switch {
+		case fence != "":
 			if strings.HasPrefix(trim, fence) {
 				fence = ""
 			}
-			continue
-		}
-		if strings.HasPrefix(trim, "```") || strings.HasPrefix(trim, "~~~") {
+		case strings.HasPrefix(trim, "```") || strings.HasPrefix(trim, "~~~"):
 			fence = trim[:3]
+		default:
 			continue
 		}
-		out = append(out, blankCode(line))
+		lines[i] = ""
 	}
-	return out
+	return lines
+}
+
+// mdLines returns the lines of a Markdown file (index i is line i+1) with
+// fenced code blocks emptied and inline code spans blanked out, so that
+// examples are not taken for links or headings.
+func mdLines(text string) []string {
+	lines := outsideFences(text)
+	for i, line := range lines {
+		lines[i] = blankCode(line)
+	}
+	return lines
 }
 
 // blankCode replaces inline code spans (any backtick fence length) with
@@ -95,19 +105,7 @@ func slug(text string) string {
 func anchors(text string) map[string]bool {
 	out := map[string]bool{}
 	seen := map[string]int{}
-	fence := ""
-	for _, line := range strings.Split(text, "\n") {
-		trim := strings.TrimLeft(line, " ")
-		if fence != "" {
-			if strings.HasPrefix(trim, fence) {
-				fence = ""
-			}
-			continue
-		}
-		if strings.HasPrefix(trim, "```") || strings.HasPrefix(trim, "~~~") {
-			fence = trim[:3]
-			continue
-		}
+	for _, line := range outsideFences(text) {
 		if m := heading.FindStringSubmatch(line); m != nil {
 			s := slug(m[2])
 			if n := seen[s]; n > 0 {

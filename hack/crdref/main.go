@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -164,12 +166,25 @@ func generatedPages(dir string) ([]string, error) {
 	return out, nil
 }
 
+// stalePages lists the generated pages in outDir that files no longer
+// holds; flags.md only counts when o.flags is set.
+func stalePages(o options, files map[string][]byte) ([]string, error) {
+	existing, err := generatedPages(o.outDir)
+	var out []string
+	for _, name := range existing {
+		if _, ok := files[name]; !ok && (o.flags || name != flagsPage) {
+			out = append(out, name)
+		}
+	}
+	return out, err
+}
+
 // compare lists the differences between the generated files and outDir:
 // missing, different and stale pages. flags.md is only compared when
 // o.flags is set.
 func compare(o options, files map[string][]byte) []string {
 	var problems []string
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		got, err := os.ReadFile(filepath.Join(o.outDir, name))
 		switch {
 		case errors.Is(err, os.ErrNotExist):
@@ -180,14 +195,12 @@ func compare(o options, files map[string][]byte) []string {
 			problems = append(problems, name+" differs: "+firstDiff(got, files[name]))
 		}
 	}
-	existing, err := generatedPages(o.outDir)
+	stale, err := stalePages(o, files)
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
-	for _, name := range existing {
-		if _, ok := files[name]; !ok && (o.flags || name != flagsPage) {
-			problems = append(problems, name+" is no longer generated")
-		}
+	for _, name := range stale {
+		problems = append(problems, name+" is no longer generated")
 	}
 	return problems
 }
@@ -221,7 +234,7 @@ func write(o options, files map[string][]byte, log io.Writer) error {
 	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
 		return err
 	}
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		path := filepath.Join(o.outDir, name)
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, files[name]) {
 			continue
@@ -231,14 +244,11 @@ func write(o options, files map[string][]byte, log io.Writer) error {
 		}
 		fmt.Fprintln(log, "wrote", path)
 	}
-	existing, err := generatedPages(o.outDir)
+	stale, err := stalePages(o, files)
 	if err != nil {
 		return err
 	}
-	for _, name := range existing {
-		if _, ok := files[name]; ok || (!o.flags && name == flagsPage) {
-			continue
-		}
+	for _, name := range stale {
 		if err := os.Remove(filepath.Join(o.outDir, name)); err != nil {
 			return err
 		}

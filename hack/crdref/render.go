@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -36,7 +37,7 @@ func fields(root *schema) []field {
 		if s == nil {
 			return
 		}
-		for _, name := range sortedKeys(s.Properties) {
+		for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 			if path == "" && rootSkipped[name] {
 				continue
 			}
@@ -51,15 +52,6 @@ func fields(root *schema) []field {
 	}
 	children("", root)
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // typeName renders a schema's type the way a Go or YAML reader thinks of
@@ -170,11 +162,7 @@ func constraints(s *schema) []string {
 	if s.ListType != nil {
 		l := "List type: " + code(*s.ListType)
 		if len(s.ListMapKeys) > 0 {
-			keys := make([]string, len(s.ListMapKeys))
-			for i, k := range s.ListMapKeys {
-				keys[i] = code(k)
-			}
-			l += " (keys: " + strings.Join(keys, ", ") + ")"
+			l += " (keys: " + codes(s.ListMapKeys) + ")"
 		}
 		out = append(out, l)
 	}

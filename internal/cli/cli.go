@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -26,9 +25,6 @@ const (
 	ExitFail  = 1
 	ExitUsage = 2
 )
-
-// DefaultNamespace is MetalLB's namespace unless -n says otherwise.
-const DefaultNamespace = "metallb-system"
 
 // apiTimeout bounds all API calls of one command.
 const apiTimeout = time.Minute
@@ -113,8 +109,10 @@ type flags struct {
 	fs         *flag.FlagSet
 	kubeconfig string
 	context    string
-	namespace  string
-	output     string
+	// namespace is -n; empty leaves the default to the command (convert:
+	// the ConfigMap's, else metallb-system; inspect: metallb-system).
+	namespace string
+	output    string
 }
 
 func newFlags(name string, withOutput bool) *flags {
@@ -155,13 +153,6 @@ func (f *flags) parse(args []string) ([]string, error) {
 	return pos, nil
 }
 
-func (f *flags) metallbNamespace() string {
-	if f.namespace == "" {
-		return DefaultNamespace
-	}
-	return f.namespace
-}
-
 // clientConfig loads the kubeconfig like kubectl: --kubeconfig, else
 // $KUBECONFIG, else ~/.kube/config (else in-cluster), with --context.
 func (f *flags) clientConfig() clientcmd.ClientConfig {
@@ -170,15 +161,12 @@ func (f *flags) clientConfig() clientcmd.ClientConfig {
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.context})
 }
 
-func (f *flags) client() (client.Client, error) {
-	cfg, err := f.clientConfig().ClientConfig()
+// newClient makes a client of the cluster cc points to.
+func newClient(cc clientcmd.ClientConfig) (client.Client, error) {
+	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
 	}
-	return newClient(cfg)
-}
-
-func newClient(cfg *rest.Config) (client.Client, error) {
 	c, err := client.New(cfg, client.Options{Scheme: wiring.Scheme()})
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
@@ -235,23 +223,24 @@ func runExplain(args []string, s Streams) error {
 	default:
 		return usagef("cannot explain %q: only services can be explained", pos[0])
 	}
+	cc := f.clientConfig()
 	ns, name, found := strings.Cut(pos[1], "/")
 	if !found {
 		name = ns
-		if ns, _, err = f.clientConfig().Namespace(); err != nil {
+		if ns, _, err = cc.Namespace(); err != nil {
 			return fmt.Errorf("loading the kubeconfig: %w", err)
 		}
 	}
 	if ns == "" || name == "" || strings.Contains(name, "/") {
 		return usagef("invalid Service %q: want NAMESPACE/NAME or NAME", pos[1])
 	}
-	c, err := f.client()
+	c, err := newClient(cc)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
-	r, err := inspect.Explain(ctx, c, ns, name, inspect.Options{Namespace: f.metallbNamespace(), LBClass: lbClass})
+	r, err := inspect.Explain(ctx, c, ns, name, inspect.Options{Namespace: f.namespace, LBClass: lbClass})
 	if err != nil {
 		return err
 	}
@@ -267,13 +256,13 @@ func runStatus(args []string, s Streams) error {
 	if len(pos) > 0 {
 		return usagef("status takes no arguments (got %q)", pos)
 	}
-	c, err := f.client()
+	c, err := newClient(f.clientConfig())
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
-	r, err := inspect.Status(ctx, c, inspect.Options{Namespace: f.metallbNamespace()})
+	r, err := inspect.Status(ctx, c, inspect.Options{Namespace: f.namespace})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -253,7 +255,7 @@ func (b *builder) build(cfg legacyConfig) {
 	}
 
 	if len(cfg.Communities) > 0 {
-		aliases := sortedAliases(cfg.Communities)
+		aliases := slices.Sorted(maps.Keys(cfg.Communities))
 		c := v1beta1.Community{TypeMeta: typeMeta(v1beta1.GroupVersion, "Community"), ObjectMeta: b.meta(CommunityName)}
 		for _, a := range aliases {
 			c.Spec.Communities = append(c.Spec.Communities, v1beta1.CommunityAlias{Name: a, Value: cfg.Communities[a]})
@@ -349,23 +351,21 @@ func (b *builder) build(cfg legacyConfig) {
 
 func (b *builder) objects() []client.Object {
 	var out []client.Object
-	for i := range b.bfds {
-		out = append(out, &b.bfds[i])
-	}
-	for i := range b.comm {
-		out = append(out, &b.comm[i])
-	}
-	for i := range b.pools {
-		out = append(out, &b.pools[i])
-	}
-	for i := range b.peers {
-		out = append(out, &b.peers[i])
-	}
-	for i := range b.bgpAds {
-		out = append(out, &b.bgpAds[i])
-	}
-	for i := range b.l2Ads {
-		out = append(out, &b.l2Ads[i])
+	out = appendObjects(out, b.bfds)
+	out = appendObjects(out, b.comm)
+	out = appendObjects(out, b.pools)
+	out = appendObjects(out, b.peers)
+	out = appendObjects(out, b.bgpAds)
+	return appendObjects(out, b.l2Ads)
+}
+
+// appendObjects appends a pointer to each item of items.
+func appendObjects[T any, P interface {
+	*T
+	client.Object
+}](out []client.Object, items []T) []client.Object {
+	for i := range items {
+		out = append(out, P(&items[i]))
 	}
 	return out
 }

@@ -16,7 +16,6 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
-	"github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/core/config"
 	"github.com/ferrolb/ferrolb/internal/k8s/snapshot"
@@ -103,39 +102,22 @@ func checkOutputCompiles(t *testing.T, out []byte, namespace string) {
 		if err := yaml.Unmarshal(doc, &meta); err != nil || meta.Metadata.Namespace != namespace {
 			t.Errorf("%s has namespace %q, want %q", tm.Kind, meta.Metadata.Namespace, namespace)
 		}
-		strict := func(into any) {
-			if err := yaml.UnmarshalStrict(doc, into); err != nil {
-				t.Fatalf("%s does not decode strictly: %v\n%s", tm.Kind, err, doc)
-			}
-		}
 		switch tm.Kind {
 		case "IPAddressPool":
-			var o v1beta1.IPAddressPool
-			strict(&o)
-			objs.Pools = append(objs.Pools, o)
+			appendStrict(t, tm.Kind, doc, &objs.Pools)
 		case "L2Advertisement":
-			var o v1beta1.L2Advertisement
-			strict(&o)
-			objs.L2Advertisements = append(objs.L2Advertisements, o)
+			appendStrict(t, tm.Kind, doc, &objs.L2Advertisements)
 		case "BGPAdvertisement":
-			var o v1beta1.BGPAdvertisement
-			strict(&o)
-			objs.BGPAdvertisements = append(objs.BGPAdvertisements, o)
+			appendStrict(t, tm.Kind, doc, &objs.BGPAdvertisements)
 		case "BGPPeer":
 			if tm.APIVersion != v1beta2.GroupVersion.String() {
 				t.Errorf("BGPPeer apiVersion %q, want %q", tm.APIVersion, v1beta2.GroupVersion)
 			}
-			var o v1beta2.BGPPeer
-			strict(&o)
-			objs.BGPPeers = append(objs.BGPPeers, o)
+			appendStrict(t, tm.Kind, doc, &objs.BGPPeers)
 		case "BFDProfile":
-			var o v1beta1.BFDProfile
-			strict(&o)
-			objs.BFDProfiles = append(objs.BFDProfiles, o)
+			appendStrict(t, tm.Kind, doc, &objs.BFDProfiles)
 		case "Community":
-			var o v1beta1.Community
-			strict(&o)
-			objs.Communities = append(objs.Communities, o)
+			appendStrict(t, tm.Kind, doc, &objs.Communities)
 		default:
 			t.Errorf("unexpected kind %q", tm.Kind)
 		}
@@ -146,6 +128,16 @@ func checkOutputCompiles(t *testing.T, out []byte, namespace string) {
 	if _, errs := config.Compile(snapshot.Build(objs)); len(errs) > 0 {
 		t.Errorf("the printed objects do not compile:\n%v", errs)
 	}
+}
+
+// appendStrict decodes doc strictly into a new item of list.
+func appendStrict[T any](t *testing.T, kind string, doc []byte, list *[]T) {
+	t.Helper()
+	var o T
+	if err := yaml.UnmarshalStrict(doc, &o); err != nil {
+		t.Fatalf("%s does not decode strictly: %v\n%s", kind, err, doc)
+	}
+	*list = append(*list, o)
 }
 
 // TestConfigMapEqualsOnlyData: a ConfigMap and its bare data convert to

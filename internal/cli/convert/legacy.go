@@ -1,8 +1,6 @@
 package convert
 
 import (
-	"maps"
-	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -212,9 +210,4 @@ func decodeBFD(o *object) legacyBFD {
 	b.MinimumTTL = o.uint32Ptr("minimum-ttl")
 	o.done()
 	return b
-}
-
-// sortedAliases returns the community aliases sorted by name.
-func sortedAliases(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }

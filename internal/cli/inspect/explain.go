@@ -248,13 +248,14 @@ func (r *ServiceReport) advertisements(comp *compiled) {
 	if len(pools) == 0 {
 		return
 	}
+	inUse := func(p string) bool { return pools[p] }
 	for _, ad := range comp.cfg.L2Advertisements {
-		if slices.ContainsFunc(ad.Pools, func(p string) bool { return pools[p] }) {
+		if slices.ContainsFunc(ad.Pools, inUse) {
 			r.Advertisements = append(r.Advertisements, "L2Advertisement/"+ad.Name)
 		}
 	}
 	for _, ad := range comp.cfg.BGPAdvertisements {
-		if slices.ContainsFunc(ad.Pools, func(p string) bool { return pools[p] }) {
+		if slices.ContainsFunc(ad.Pools, inUse) {
 			r.Advertisements = append(r.Advertisements, "BGPAdvertisement/"+ad.Name)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -18,7 +19,8 @@ func (t *textWriter) line(format string, args ...any) {
 	fmt.Fprintf(&t.buf, format+"\n", args...)
 }
 
-// table writes rows aligned in columns, each line indented by two spaces.
+// table writes rows aligned in columns, each line indented by two spaces;
+// an empty cell shows as "-".
 func (t *textWriter) table(header []string, rows [][]string) {
 	tw := tabwriter.NewWriter(&t.buf, 0, 8, 2, ' ', 0)
 	for _, r := range append([][]string{header}, rows...) {
@@ -87,7 +89,7 @@ func (r *ServiceReport) WriteText(w io.Writer) error {
 		t.line("Assigned:")
 		var rows [][]string
 		for _, a := range r.Assigned {
-			rows = append(rows, []string{a.IP, orDash(a.Pool)})
+			rows = append(rows, []string{a.IP, a.Pool})
 		}
 		t.table([]string{"IP", "POOL"}, rows)
 	}
@@ -118,7 +120,7 @@ func (r *ServiceReport) WriteText(w io.Writer) error {
 			if e.Count > 1 {
 				n = fmt.Sprintf("x%d", e.Count)
 			}
-			rows = append(rows, []string{orDash(e.Age), e.Reason, orDash(n), oneLine(e.Message)})
+			rows = append(rows, []string{e.Age, e.Reason, n, oneLine(e.Message)})
 		}
 		t.table([]string{"AGE", "REASON", "COUNT", "MESSAGE"}, rows)
 	}
@@ -178,12 +180,7 @@ func (r *ServiceReport) WriteText(w io.Writer) error {
 }
 
 func (r *ServiceReport) hasAdvertisement(prefix string) bool {
-	for _, a := range r.Advertisements {
-		if strings.HasPrefix(a, prefix) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(r.Advertisements, func(a string) bool { return strings.HasPrefix(a, prefix) })
 }
 
 func requestLabel(what string) string {
