@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,38 +48,24 @@ func TestControllerBinaryOnlyWebhook(t *testing.T) {
 	if err := c.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
 		t.Fatal(err)
 	}
-	vwc := webhook.Configuration(e.vwc, admissionregistrationv1.Fail, func(path string) admissionregistrationv1.WebhookClientConfig {
-		u := e.url(path)
-		return admissionregistrationv1.WebhookClientConfig{URL: &u}
-	})
+	vwc := e.configuration()
 	if err := c.Create(ctx(t), vwc); err != nil {
 		t.Fatal(err)
 	}
 
 	health := freePort(t)
 	logPath := filepath.Join(t.TempDir(), "controller.log")
-	logFile, err := os.Create(logPath)
+	proc, err := cluster.StartProc("controller", logPath, nil, bin,
+		"--kubeconfig", writeKubeconfig(t, cfg), "--namespace", e.ns, "--webhook-mode", "onlywebhook",
+		"--port", "0", "--health-probe-port", fmt.Sprint(health), "--webhook-port", fmt.Sprint(e.port),
+		"--cert-extra-sans", "127.0.0.1", "--log-level", "debug")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--kubeconfig", writeKubeconfig(t, cfg), "--namespace", e.ns, "--webhook-mode", "onlywebhook",
-		"--port", "0", "--health-probe-port", fmt.Sprint(health), "--webhook-port", fmt.Sprint(e.port),
-		"--cert-extra-sans", "127.0.0.1", "--log-level", "debug")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logFile.Close() }()
 	t.Cleanup(func() {
 		_ = c.Delete(ctx(t), vwc)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
+		if err := proc.StopGrace(30 * time.Second); err != nil {
+			t.Error(err)
 		}
 		if t.Failed() {
 			out, _ := os.ReadFile(logPath)

@@ -2,10 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -51,17 +47,11 @@ func TestDisabledCertRotationServesCertDir(t *testing.T) {
 		DisableCertRotation: true, CertDir: dir, Log: testLog(),
 	}, false)
 
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(data[certs.KeyCACert])
 	var last error
 	connected := false
 	for range 100 {
-		d := &net.Dialer{Timeout: 5 * time.Second}
-		conn, err := tls.DialWithDialer(d, "tcp", fmt.Sprintf("127.0.0.1:%d", port),
-			&tls.Config{RootCAs: roots, ServerName: "127.0.0.1", NextProtos: []string{"h2", "http/1.1"}})
+		st, err := dialTLS(port, data[certs.KeyCACert])
 		if err == nil {
-			st := conn.ConnectionState()
-			conn.Close()
 			if st.NegotiatedProtocol != "h2" {
 				t.Errorf("negotiated %q with HTTP2 enabled, want h2", st.NegotiatedProtocol)
 			}

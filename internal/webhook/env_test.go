@@ -136,10 +136,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	e.port = e.replicas[0].port
 
-	vwc := webhook.Configuration(e.vwc, admissionregistrationv1.Fail, func(path string) admissionregistrationv1.WebhookClientConfig {
-		u := e.url(path)
-		return admissionregistrationv1.WebhookClientConfig{URL: &u}
-	})
+	vwc := e.configuration()
 	if err := e.c.Create(ctx, vwc); err != nil {
 		t.Fatal(err)
 	}
@@ -237,6 +234,15 @@ func (e *env) waitSecret(t *testing.T) {
 
 func (e *env) url(path string) string {
 	return fmt.Sprintf("https://127.0.0.1:%d%s", e.port, path)
+}
+
+// configuration is e's ValidatingWebhookConfiguration (failure policy
+// Fail), calling the webhooks at e.url.
+func (e *env) configuration() *admissionregistrationv1.ValidatingWebhookConfiguration {
+	return webhook.Configuration(e.vwc, admissionregistrationv1.Fail, func(path string) admissionregistrationv1.WebhookClientConfig {
+		u := e.url(path)
+		return admissionregistrationv1.WebhookClientConfig{URL: &u}
+	})
 }
 
 // waitServing waits until the API server calls the webhooks successfully:

@@ -49,21 +49,30 @@ func serialOf(t *testing.T, certPEM []byte) *big.Int {
 	return c.SerialNumber
 }
 
-// served dials a replica, verifying its certificate against bundle for
-// 127.0.0.1 the way the API server does, and returns the serial served.
-func served(port int, bundle []byte) (*big.Int, error) {
+// dialTLS dials the server on port, verifying its certificate against
+// bundle for 127.0.0.1 the way the API server does and offering h2 and
+// HTTP/1.1, and returns the connection's state.
+func dialTLS(port int, bundle []byte) (tls.ConnectionState, error) {
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(bundle) {
-		return nil, fmt.Errorf("no CA in the bundle")
+		return tls.ConnectionState{}, fmt.Errorf("no CA in the bundle")
 	}
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	conn, err := tls.DialWithDialer(d, "tcp", fmt.Sprintf("127.0.0.1:%d", port),
 		&tls.Config{RootCAs: roots, ServerName: "127.0.0.1", NextProtos: []string{"h2", "http/1.1"}})
 	if err != nil {
-		return nil, err
+		return tls.ConnectionState{}, err
 	}
 	defer conn.Close()
-	st := conn.ConnectionState()
+	return conn.ConnectionState(), nil
+}
+
+// served dials a replica (see dialTLS) and returns the serial served.
+func served(port int, bundle []byte) (*big.Int, error) {
+	st, err := dialTLS(port, bundle)
+	if err != nil {
+		return nil, err
+	}
 	if st.NegotiatedProtocol != "http/1.1" {
 		return nil, fmt.Errorf("negotiated %q, want HTTP/1.1 only", st.NegotiatedProtocol)
 	}
@@ -97,6 +106,25 @@ func (e *env) waitServes(t *testing.T, port int, not *big.Int) *big.Int {
 	return nil
 }
 
+// editWebhooks applies edit to the clientConfig of every webhook (i is
+// its index in webhook.Hooks) of e's configuration and writes it back.
+func (e *env) editWebhooks(t *testing.T, edit func(i int, cc *admissionregistrationv1.WebhookClientConfig)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+		if err := e.c.Get(ctx(t), client.ObjectKey{Name: e.vwc}, vwc); err != nil {
+			return err
+		}
+		for i := range vwc.Webhooks {
+			edit(i, &vwc.Webhooks[i].ClientConfig)
+		}
+		return e.c.Update(ctx(t), vwc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCertificateRotation(t *testing.T) {
 	e := newEnv(t, envOptions{serving: func(o *webhook.ServingOptions) {
 		// Renewed about 6 s after each issue, checked every second.
@@ -120,19 +148,7 @@ func TestCertificateRotation(t *testing.T) {
 	})
 
 	t.Run("bundle injected again after a manifest re-apply", func(t *testing.T) {
-		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
-			if err := e.c.Get(ctx(t), client.ObjectKey{Name: e.vwc}, vwc); err != nil {
-				return err
-			}
-			for i := range vwc.Webhooks {
-				vwc.Webhooks[i].ClientConfig.CABundle = nil
-			}
-			return e.c.Update(ctx(t), vwc)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e.editWebhooks(t, func(_ int, cc *admissionregistrationv1.WebhookClientConfig) { cc.CABundle = nil })
 		waitInjected(t, e, cs)
 		e.waitServing(t)
 	})
@@ -174,21 +190,11 @@ func TestReplicasShareTheCertificate(t *testing.T) {
 	// keeps renewing.
 	e.replicas[0].stop()
 	atStop := serialOf(t, e.secretData(t)[certs.KeyCert])
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
-		if err := e.c.Get(ctx(t), client.ObjectKey{Name: e.vwc}, vwc); err != nil {
-			return err
-		}
-		for i := range vwc.Webhooks {
-			u := fmt.Sprintf("https://127.0.0.1:%d%s", e.replicas[1].port, webhook.Hooks[i].Path)
-			vwc.Webhooks[i].ClientConfig.URL = &u
-		}
-		return e.c.Update(ctx(t), vwc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.port = e.replicas[1].port
+	e.editWebhooks(t, func(i int, cc *admissionregistrationv1.WebhookClientConfig) {
+		u := e.url(webhook.Hooks[i].Path)
+		cc.URL = &u
+	})
 	e.waitServes(t, e.replicas[1].port, atStop)
 	e.waitServing(t)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensions "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,16 +19,7 @@ import (
 // found=false when the configuration does not exist.
 func injectWebhooks(ctx context.Context, cs kubernetes.Interface, name string, bundle []byte) (wrote, found bool, err error) {
 	api := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations()
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		wrote, found = false, true
-		vwc, err := api.Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			found = false
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	wrote, found, err = injectInto(ctx, name, api.Get, api.Update, func(vwc *admissionregistrationv1.ValidatingWebhookConfiguration) bool {
 		changed := false
 		for i := range vwc.Webhooks {
 			if cc := &vwc.Webhooks[i].ClientConfig; !bytes.Equal(cc.CABundle, bundle) {
@@ -35,14 +27,7 @@ func injectWebhooks(ctx context.Context, cs kubernetes.Interface, name string, b
 				changed = true
 			}
 		}
-		if !changed {
-			return nil
-		}
-		if _, err := api.Update(ctx, vwc, metav1.UpdateOptions{}); err != nil {
-			return err
-		}
-		wrote = true
-		return nil
+		return changed
 	})
 	if err != nil {
 		return false, found, fmt.Errorf("injecting the CA into ValidatingWebhookConfiguration %s: %w", name, err)
@@ -55,9 +40,34 @@ func injectWebhooks(ctx context.Context, cs kubernetes.Interface, name string, b
 // true); found=false when the CRD does not exist.
 func injectConversion(ctx context.Context, cs apiextensions.Interface, name string, bundle []byte) (wrote, found bool, err error) {
 	api := cs.ApiextensionsV1().CustomResourceDefinitions()
+	wrote, found, err = injectInto(ctx, name, api.Get, api.Update, func(crd *apiextensionsv1.CustomResourceDefinition) bool {
+		conv := crd.Spec.Conversion
+		if conv == nil || conv.Strategy != apiextensionsv1.WebhookConverter || conv.Webhook == nil || conv.Webhook.ClientConfig == nil {
+			return false
+		}
+		if bytes.Equal(conv.Webhook.ClientConfig.CABundle, bundle) {
+			return false
+		}
+		conv.Webhook.ClientConfig.CABundle = bundle
+		return true
+	})
+	if err != nil {
+		return false, found, fmt.Errorf("injecting the CA into CRD %s: %w", name, err)
+	}
+	return wrote, found, nil
+}
+
+// injectInto reads the cluster-scoped object name, lets set change it
+// (set reports whether it did) and writes it back when changed, retrying
+// on conflicts. found is false when the object does not exist.
+func injectInto[T any](ctx context.Context, name string,
+	get func(context.Context, string, metav1.GetOptions) (T, error),
+	update func(context.Context, T, metav1.UpdateOptions) (T, error),
+	set func(T) bool,
+) (wrote, found bool, err error) {
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		wrote, found = false, true
-		crd, err := api.Get(ctx, name, metav1.GetOptions{})
+		obj, err := get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			found = false
 			return nil
@@ -65,22 +75,14 @@ func injectConversion(ctx context.Context, cs apiextensions.Interface, name stri
 		if err != nil {
 			return err
 		}
-		conv := crd.Spec.Conversion
-		if conv == nil || conv.Strategy != apiextensionsv1.WebhookConverter || conv.Webhook == nil || conv.Webhook.ClientConfig == nil {
+		if !set(obj) {
 			return nil
 		}
-		if bytes.Equal(conv.Webhook.ClientConfig.CABundle, bundle) {
-			return nil
-		}
-		conv.Webhook.ClientConfig.CABundle = bundle
-		if _, err := api.Update(ctx, crd, metav1.UpdateOptions{}); err != nil {
+		if _, err := update(ctx, obj, metav1.UpdateOptions{}); err != nil {
 			return err
 		}
 		wrote = true
 		return nil
 	})
-	if err != nil {
-		return false, found, fmt.Errorf("injecting the CA into CRD %s: %w", name, err)
-	}
-	return wrote, found, nil
+	return wrote, found, err
 }

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -127,15 +128,7 @@ func Plan(cur map[string][]byte, p Params, now time.Time) (next map[string][]byt
 	if len(reasons) == 0 {
 		return cur, "", nil
 	}
-	return next, joinReasons(reasons), nil
-}
-
-func joinReasons(rs []string) string {
-	out := rs[0]
-	for _, r := range rs[1:] {
-		out += "; " + r
-	}
-	return out
+	return next, strings.Join(reasons, "; "), nil
 }
 
 // currentCA returns the signing CA (first of the bundle) and its key, and

@@ -1,7 +1,6 @@
 package certs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -170,9 +169,9 @@ func (r *Rotator) Start(ctx context.Context) error {
 	}
 }
 
-// Sync checks the Secret once: renews what needs renewing, then makes sure
-// the CA bundle is injected. A new CA bundle is injected before the Secret
-// that uses it is written.
+// Sync checks the Secret once: makes sure the CA bundle is injected, then
+// writes what needs renewing. A new CA bundle is thus injected before the
+// Secret that uses it is written.
 func (r *Rotator) Sync(ctx context.Context) error {
 	secrets := r.cs.CoreV1().Secrets(r.o.Namespace)
 	sec, err := secrets.Get(ctx, r.o.SecretName, metav1.GetOptions{})
@@ -188,29 +187,27 @@ func (r *Rotator) Sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	bundle := next[KeyCACert]
-	if reason != "" {
-		if !bytes.Equal(bundle, cur[KeyCACert]) {
-			if err := r.inject(ctx, bundle); err != nil {
-				return err
-			}
-		}
-		if exists {
-			sec.Data = next
-			_, err = secrets.Update(ctx, sec, metav1.UpdateOptions{})
-		} else {
-			_, err = secrets.Create(ctx, &corev1.Secret{
-				ObjectMeta: metav1.ObjectMeta{Namespace: r.o.Namespace, Name: r.o.SecretName},
-				Type:       corev1.SecretTypeOpaque,
-				Data:       next,
-			}, metav1.CreateOptions{})
-		}
-		if err != nil {
-			return fmt.Errorf("writing Secret %s/%s: %w", r.o.Namespace, r.o.SecretName, err)
-		}
-		r.o.Log.Info("webhook certificate renewed", "secret", r.o.SecretName, "reason", reason)
+	if err := r.inject(ctx, next[KeyCACert]); err != nil {
+		return err
 	}
-	return r.inject(ctx, bundle)
+	if reason == "" {
+		return nil
+	}
+	if exists {
+		sec.Data = next
+		_, err = secrets.Update(ctx, sec, metav1.UpdateOptions{})
+	} else {
+		_, err = secrets.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: r.o.Namespace, Name: r.o.SecretName},
+			Type:       corev1.SecretTypeOpaque,
+			Data:       next,
+		}, metav1.CreateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("writing Secret %s/%s: %w", r.o.Namespace, r.o.SecretName, err)
+	}
+	r.o.Log.Info("webhook certificate renewed", "secret", r.o.SecretName, "reason", reason)
+	return nil
 }
 
 func (r *Rotator) inject(ctx context.Context, bundle []byte) error {

@@ -110,8 +110,5 @@ func (s *Store) Ready(*http.Request) error {
 	return nil
 }
 
-// TLSOption sets GetCertificate on the webhook server's tls.Config.
-func (s *Store) TLSOption(c *tls.Config) { c.GetCertificate = s.GetCertificate }
-
 var _ manager.LeaderElectionRunnable = (*Store)(nil)
 var _ manager.Runnable = (*Store)(nil)
