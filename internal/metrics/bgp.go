@@ -121,7 +121,7 @@ func (m *BGP) BFDSessionUp(peer string, up bool) {
 func (m *BGP) BFDControlPackets(peer string, in, out uint64) {
 	m.bfdControlInput.WithLabelValues(peer).Add(float64(in))
 	m.bfdControlOutput.WithLabelValues(peer).Add(float64(out))
-	for _, v := range []*prometheus.CounterVec{m.bfdEchoInput, m.bfdEchoOutput, m.bfdZebraNotifications, m.bfdUpEvents, m.bfdDownEvents} {
+	for _, v := range m.bfdCounters() {
 		v.WithLabelValues(peer)
 	}
 }

@@ -148,9 +148,11 @@ func (b *Backend) SetAdvertisements(peer string, ads []bgp.Advertisement) error 
 // a speaker with a thousand Services calls for it several times a second
 // during a burst.
 type adSet struct {
-	all     map[netip.Prefix]bgp.Advertisement
+	all map[netip.Prefix]bgp.Advertisement
+	// What a session of shape carries of all, and how many prefixes it
+	// leaves out; carried is nil until worked out (forSession returns
+	// nil only for a nil all, which SetAdvertisements never stores).
 	shape   sessionShape
-	known   bool // carried and skipped are those of shape
 	carried map[netip.Prefix]bgp.Advertisement
 	skipped int
 }
@@ -165,9 +167,9 @@ func (a *adSet) forPeer(p *bgp.Peer) (map[netip.Prefix]bgp.Advertisement, int) {
 		return nil, 0
 	}
 	shape := sessionShape{p.DualStackAddressFamily, p.Address.Is4(), p.IBGP()}
-	if !a.known || a.shape != shape {
+	if a.carried == nil || a.shape != shape {
 		a.carried, a.skipped = forSession(p, a.all)
-		a.shape, a.known = shape, true
+		a.shape = shape
 	}
 	return a.carried, a.skipped
 }

@@ -15,7 +15,6 @@ func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 type recorder struct {
 	mu       sync.Mutex
 	up       map[string]bool
-	updates  map[string]uint64
 	sent     map[string]bgp.MessageCounts
 	received map[string]bgp.MessageCounts
 	prefixes map[string][2]int
@@ -32,7 +31,7 @@ type bfdCall struct {
 }
 
 func newRecorder() *recorder {
-	return &recorder{up: map[string]bool{}, updates: map[string]uint64{}, prefixes: map[string][2]int{},
+	return &recorder{up: map[string]bool{}, prefixes: map[string][2]int{},
 		sent: map[string]bgp.MessageCounts{}, received: map[string]bgp.MessageCounts{},
 		bfdIn: map[string]uint64{}, bfdOut: map[string]uint64{}, bfdNotifs: map[string]uint64{}}
 }
@@ -46,7 +45,6 @@ func (r *recorder) SessionUp(peer string, up bool) {
 func (r *recorder) Messages(peer string, sent, received bgp.MessageCounts) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.updates[peer] += sent.Update
 	r.sent[peer] = r.sent[peer].Add(sent)
 	r.received[peer] = r.received[peer].Add(received)
 }
@@ -101,7 +99,7 @@ func (r *recorder) bfdCounters(peer string) (in, out, notifs uint64) {
 func (r *recorder) snapshot(peer string) (up bool, updates uint64, prefixes [2]int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.up[peer], r.updates[peer], r.prefixes[peer]
+	return r.up[peer], r.sent[peer].Update, r.prefixes[peer]
 }
 
 // lastBFD returns the last BFD transition recorded for peer after since.

@@ -216,10 +216,6 @@ func (s *session) stop(graceful bool) {
 // after a partial one a new map.
 func (s *session) sync(desired map[netip.Prefix]bgp.Advertisement) error {
 	announce, withdraw := bgp.Diff(s.sent, desired)
-	if len(announce) == 0 && len(withdraw) == 0 {
-		s.sent = desired
-		return nil
-	}
 	var errs []error
 	var added []bgp.Advertisement
 	if len(announce) > 0 {
