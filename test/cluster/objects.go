@@ -67,3 +67,27 @@ func IngressIPs(svc *corev1.Service) []string {
 	}
 	return ips
 }
+
+// Changes a test applies to a LoadBalancer Service.
+
+// IPv6Only makes a Service single-stack IPv6.
+func IPv6Only(s *corev1.Service) {
+	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
+	s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicySingleStack)
+}
+
+// DualStack makes a Service require both families, IPv4 first.
+func DualStack(s *corev1.Service) {
+	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
+	s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicyRequireDualStack)
+}
+
+// LocalTraffic sets the Local external traffic policy.
+func LocalTraffic(s *corev1.Service) {
+	s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+}
+
+// Port sets the port of the Service's (first) port.
+func Port(p int32) func(*corev1.Service) {
+	return func(s *corev1.Service) { s.Spec.Ports[0].Port = p }
+}

@@ -78,6 +78,56 @@ func (l *Lab) NDisc(ctx context.Context, ip string) ([]string, error) {
 	return distinctMACs(ndpReply, out), nil
 }
 
+// Answer is what the client sees when it resolves an address on the LAN.
+type Answer struct {
+	// Node is the node owning the first MAC that answered: "" if none
+	// answered, "unknown MAC <mac>" if it is no node's.
+	Node string
+	// MACs is how many distinct MACs answered: 1 is one announcer, 2+ a
+	// conflict.
+	MACs int
+}
+
+func (a Answer) String() string {
+	if a.MACs == 0 {
+		return "no answer"
+	}
+	return fmt.Sprintf("%s (%d MACs)", a.Node, a.MACs)
+}
+
+// Resolve asks for ip from the client (ARP for IPv4, neighbor
+// solicitation for IPv6) and tells which node answered.
+func (l *Lab) Resolve(ctx context.Context, ip string) (Answer, error) {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return Answer{}, fmt.Errorf("lab: %w", err)
+	}
+	var first string
+	var n int
+	if a.Is4() {
+		if first, n, err = l.ARPing(ctx, ip); err != nil {
+			return Answer{}, err
+		}
+	} else {
+		macs, err := l.NDisc(ctx, ip)
+		if err != nil {
+			return Answer{}, err
+		}
+		if n = len(macs); n > 0 {
+			first = macs[0]
+		}
+	}
+	if n == 0 {
+		return Answer{}, nil
+	}
+	for _, node := range l.Nodes {
+		if node.MAC.String() == first {
+			return Answer{Node: node.Name, MACs: n}, nil
+		}
+	}
+	return Answer{Node: "unknown MAC " + first, MACs: n}, nil
+}
+
 // NodeMAC returns the MAC address of a node's LAN interface, as a
 // lower-case string like ARPing's.
 func (l *Lab) NodeMAC(node string) (string, error) {

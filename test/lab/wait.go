@@ -120,3 +120,19 @@ func (w Waiter) Service(ctx context.Context, ns, name string, ips []string, mods
 	})
 	return s
 }
+
+// HTTP waits until http://ip:port/ from the client answers with the name
+// of backend (any node's when backend is "") and returns the body.
+func (w Waiter) HTTP(ctx context.Context, ip string, port int, backend string, timeout time.Duration) string {
+	w.T.Helper()
+	var body string
+	w.Eventually(timeout, fmt.Sprintf("HTTP to %s port %d answered by %q", ip, port, backend), func() (bool, string) {
+		b, err := w.Lab.CurlFrom(ctx, "client", ip, port)
+		if err != nil {
+			return false, err.Error()
+		}
+		body = b
+		return strings.HasPrefix(b, "node") && (backend == "" || b == backend), fmt.Sprintf("body %q", b)
+	})
+	return body
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -32,30 +31,11 @@ import (
 	"github.com/ferrolb/ferrolb/test/lab"
 )
 
-// envRequireLab makes a lab test fail, instead of skipping, where the lab
-// cannot run (CI sets it).
-const envRequireLab = "FERROLB_REQUIRE_LAB"
-
 // needLab skips the test (or fails it with FERROLB_REQUIRE_LAB=1) without
 // root or the lab's tools.
 func needLab(t *testing.T) {
 	t.Helper()
-	missing := ""
-	if os.Geteuid() != 0 {
-		missing = "root"
-	}
-	for _, tool := range []string{"ip", "nft", "arping", "ndisc6", "ping", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil && missing == "" {
-			missing = tool + " (" + lab.AptInstall + ")"
-		}
-	}
-	if missing == "" {
-		return
-	}
-	if os.Getenv(envRequireLab) == "1" {
-		t.Fatalf("the lab test needs %s", missing)
-	}
-	t.Skipf("the lab test needs %s (set %s=1 to fail instead)", missing, envRequireLab)
+	lab.Need(t, "the lab test", lab.AptInstall, "ip", "nft", "arping", "ndisc6", "ping", "curl")
 }
 
 // Ports of the controllers in the lab: each runs in a node's network

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ferrolb/ferrolb/internal/core/model"
+	"github.com/ferrolb/ferrolb/test/cluster"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
 
@@ -50,8 +51,8 @@ spec:
 `)
 	const six = "2001:db8:100::c1"
 	const dual4, dual6 = "203.0.113.125", "2001:db8:100::c2"
-	v6 := e.service("six", []string{six}, ipv6)
-	dual := e.service("dual", []string{dual4, dual6}, dualStack)
+	v6 := e.service("six", []string{six}, cluster.IPv6Only)
+	dual := e.service("dual", []string{dual4, dual6}, cluster.DualStack)
 	e.backends(v6, allNodes...)
 	e.backends(dual, allNodes...)
 

@@ -21,7 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrolb/ferrolb/internal/core/model"
@@ -386,20 +385,6 @@ func (e *env) labelNode(node, key string, value *string) {
 // --- Services ------------------------------------------------------------
 
 type svcMod = func(*corev1.Service)
-
-func ipv6(s *corev1.Service) {
-	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
-	s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicySingleStack)
-}
-
-func dualStack(s *corev1.Service) {
-	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
-	s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicyRequireDualStack)
-}
-
-func local(s *corev1.Service) {
-	s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
-}
 
 // service creates a LoadBalancer Service in the test's namespace asking
 // for ips (none: any address of an auto-assigning pool) and waits until

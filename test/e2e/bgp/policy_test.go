@@ -3,6 +3,8 @@ package bgp
 import (
 	"testing"
 	"time"
+
+	"github.com/ferrolb/ferrolb/test/cluster"
 )
 
 // TestLocalTrafficPolicy: with externalTrafficPolicy Local only the nodes
@@ -36,7 +38,7 @@ spec:
 `)
 	const ip = "203.0.113.121"
 	prefix := hostPrefix(ip)
-	svc := e.service("local", []string{ip}, local)
+	svc := e.service("local", []string{ip}, cluster.LocalTraffic)
 
 	e.backends(svc, "node1")
 	e.waitNextHops(r, prefix, []string{"node1"}, 60*time.Second)

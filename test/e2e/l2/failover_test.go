@@ -83,14 +83,14 @@ func TestFailoverAndRecovery(t *testing.T) {
 	// gives the address back to the node that had it at first.
 	var conflicts []string
 	e.eventually(30*time.Second, fmt.Sprintf("%s answering for %s again", owner, ip), func() (bool, string) {
-		a, err := e.ask(ip)
+		a, err := e.l.Resolve(e.ctx, ip)
 		if err != nil {
 			return false, err.Error()
 		}
-		if a.macs > 1 {
+		if a.MACs > 1 {
 			conflicts = append(conflicts, fmt.Sprintf("%v: %s", time.Since(start).Round(10*time.Millisecond), a))
 		}
-		return a.macs == 1 && a.node == owner, a.String()
+		return a.MACs == 1 && a.Node == owner, a.String()
 	})
 	t.Logf("%s answers again %v after its link came up; conflicts seen meanwhile: %v",
 		owner, time.Since(start).Round(10*time.Millisecond), conflicts)

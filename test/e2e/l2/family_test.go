@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/test/cluster"
 )
 
 // TestIPFamilies: an IPv6 address is answered with NDP (exactly one
@@ -21,13 +22,13 @@ func TestIPFamilies(t *testing.T) {
 
 	t.Log("IPv6 single stack")
 	const v6 = "2001:db8:100::21"
-	svc6 := e.service("v6", []string{v6}, ipv6)
+	svc6 := e.service("v6", []string{v6}, cluster.IPv6Only)
 	e.backends(svc6, "node1", "node2", "node3")
 	e.waitServed(svc6, v6, "", "")
 
 	t.Log("dual stack, backends on node2 only")
 	const dual4, dual6 = "203.0.113.25", "2001:db8:100::25"
-	svc := e.service("dual", []string{dual4, dual6}, dualStack)
+	svc := e.service("dual", []string{dual4, dual6}, cluster.DualStack)
 	e.backends(svc, "node2")
 	owner4 := e.waitAnswer(dual4, "", 15*time.Second)
 	owner6 := e.waitAnswer(dual6, "", 15*time.Second)

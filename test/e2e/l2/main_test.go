@@ -3,7 +3,6 @@ package l2
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -125,8 +124,6 @@ type env struct {
 	cfg []client.Object // pools and advertisements, deleted in reverse
 	// killed are the nodes whose speaker the test stopped on purpose.
 	killed map[string]bool
-	// macs maps a node's LAN MAC to its name.
-	macs map[string]string
 }
 
 func newEnv(t *testing.T) *env {
@@ -140,14 +137,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("no lab: %v", shared.startErr)
 	}
 	l := shared.lab
-	e := &env{t: t, ctx: context.Background(), l: l, c: l.Cluster.Client, killed: map[string]bool{}, macs: map[string]string{}}
-	for _, n := range l.Nodes {
-		mac, err := l.NodeMAC(n.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.macs[mac] = n.Name
-	}
+	e := &env{t: t, ctx: context.Background(), l: l, c: l.Cluster.Client, killed: map[string]bool{}}
 	t.Cleanup(e.cleanup)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "l2-"}}
 	if err := e.c.Create(e.ctx, ns); err != nil {
@@ -187,12 +177,8 @@ func (e *env) cleanup() {
 func (e *env) reset() error {
 	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
 	defer cancel()
-	var errs []error
 	if err := e.l.ResetTest(ctx, e.ns, e.cfg, e.resetNode); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return err
 	}
 	// Every speaker withdraws: no ServiceL2Status of the test is left.
 	deadline := time.Now().Add(20 * time.Second)
@@ -303,24 +289,6 @@ func hostnameIn(nodes ...string) metav1.LabelSelector {
 // --- Services ------------------------------------------------------------
 
 type svcMod = func(*corev1.Service)
-
-func ipv6(s *corev1.Service) {
-	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
-	s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicySingleStack)
-}
-
-func dualStack(s *corev1.Service) {
-	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
-	s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicyRequireDualStack)
-}
-
-func local(s *corev1.Service) {
-	s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
-}
-
-func port(p int32) svcMod {
-	return func(s *corev1.Service) { s.Spec.Ports[0].Port = p }
-}
 
 func sharing(key string) svcMod {
 	return func(s *corev1.Service) { s.Annotations[annSharedIP] = key }

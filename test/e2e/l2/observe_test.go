@@ -3,7 +3,6 @@ package l2
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -32,95 +31,51 @@ func (e *env) poll(timeout time.Duration, what string, cond func() (bool, string
 
 func (e *env) waiter() lab.Waiter { return lab.Waiter{T: e.t, Lab: e.l, Stopped: e.killed} }
 
-// answer is what the client sees when it resolves an address on the LAN.
-type answer struct {
-	node string // the node owning the first MAC that answered ("" if none)
-	macs int    // distinct MACs that answered: 1 is one announcer, 2+ a conflict
-}
-
-func (a answer) String() string {
-	if a.macs == 0 {
-		return "no answer"
-	}
-	return fmt.Sprintf("%s (%d MACs)", a.node, a.macs)
-}
-
-// ask resolves ip from the client: ARP for IPv4, neighbor solicitation for
-// IPv6.
-func (e *env) ask(ip string) (answer, error) {
-	var first string
-	var n int
-	if netip.MustParseAddr(ip).Is4() {
-		mac, count, err := e.l.ARPing(e.ctx, ip)
-		if err != nil {
-			return answer{}, err
-		}
-		first, n = mac, count
-	} else {
-		macs, err := e.l.NDisc(e.ctx, ip)
-		if err != nil {
-			return answer{}, err
-		}
-		if len(macs) > 0 {
-			first = macs[0]
-		}
-		n = len(macs)
-	}
-	if n == 0 {
-		return answer{}, nil
-	}
-	node, ok := e.macs[strings.ToLower(first)]
-	if !ok {
-		node = "unknown MAC " + first
-	}
-	return answer{node: node, macs: n}, nil
-}
-
 // waitAnswer waits until exactly one MAC answers for ip, the MAC of node
 // (any node when node is ""), and returns that node.
 func (e *env) waitAnswer(ip, node string, timeout time.Duration) string {
 	e.t.Helper()
-	var got answer
+	var got lab.Answer
 	want := node
 	if want == "" {
 		want = "one node"
 	}
 	e.eventually(timeout, fmt.Sprintf("%s to answer for %s", want, ip), func() (bool, string) {
-		a, err := e.ask(ip)
+		a, err := e.l.Resolve(e.ctx, ip)
 		if err != nil {
 			return false, err.Error()
 		}
 		got = a
-		return a.macs == 1 && (node == "" || a.node == node), a.String()
+		return a.MACs == 1 && (node == "" || a.Node == node), a.String()
 	})
-	return got.node
+	return got.Node
 }
 
 // waitAnswerNot waits until exactly one MAC answers for ip, not node's,
 // and returns its node.
 func (e *env) waitAnswerNot(ip, node string, timeout time.Duration) string {
 	e.t.Helper()
-	var got answer
+	var got lab.Answer
 	e.eventually(timeout, fmt.Sprintf("a node other than %s to answer for %s", node, ip), func() (bool, string) {
-		a, err := e.ask(ip)
+		a, err := e.l.Resolve(e.ctx, ip)
 		if err != nil {
 			return false, err.Error()
 		}
 		got = a
-		return a.macs == 1 && a.node != node, a.String()
+		return a.MACs == 1 && a.Node != node, a.String()
 	})
-	return got.node
+	return got.Node
 }
 
 // waitSilent waits until nobody answers for ip.
 func (e *env) waitSilent(ip string, timeout time.Duration) {
 	e.t.Helper()
 	e.eventually(timeout, "no answer for "+ip, func() (bool, string) {
-		a, err := e.ask(ip)
+		a, err := e.l.Resolve(e.ctx, ip)
 		if err != nil {
 			return false, err.Error()
 		}
-		return a.macs == 0, a.String()
+		return a.MACs == 0, a.String()
 	})
 }
 
@@ -130,14 +85,14 @@ func (e *env) waitSilent(ip string, timeout time.Duration) {
 func (e *env) stillAnswered(ip, node string, times int) {
 	e.t.Helper()
 	for i := range times {
-		a, err := e.ask(ip)
+		a, err := e.l.Resolve(e.ctx, ip)
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		switch {
-		case node == "" && a.macs != 0:
+		case node == "" && a.MACs != 0:
 			e.t.Fatalf("check %d: %s answered for %s; want no answer", i+1, a, ip)
-		case node != "" && (a.macs != 1 || a.node != node):
+		case node != "" && (a.MACs != 1 || a.Node != node):
 			e.t.Fatalf("check %d: %s answered for %s; want only %s", i+1, a, ip, node)
 		}
 	}
@@ -147,19 +102,7 @@ func (e *env) stillAnswered(ip, node string, times int) {
 // name of backend (any node when backend is "") and returns the body.
 func (e *env) waitHTTP(ip string, port int, backend string, timeout time.Duration) string {
 	e.t.Helper()
-	var body string
-	e.eventually(timeout, fmt.Sprintf("HTTP to %s port %d answered by %q", ip, port, backend), func() (bool, string) {
-		b, err := e.l.CurlFrom(e.ctx, "client", ip, port)
-		if err != nil {
-			return false, err.Error()
-		}
-		body = b
-		if backend == "" {
-			return strings.HasPrefix(b, "node"), fmt.Sprintf("body %q", b)
-		}
-		return b == backend, fmt.Sprintf("body %q", b)
-	})
-	return body
+	return e.waiter().HTTP(e.ctx, ip, port, backend, timeout)
 }
 
 // statusesIn lists the ServiceL2Status objects of Services in namespace

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/test/cluster"
 )
 
 // TestTrafficPolicy: with externalTrafficPolicy Cluster the owner does not
@@ -32,7 +33,7 @@ func TestTrafficPolicy(t *testing.T) {
 
 	t.Log("Local")
 	const ipl = "203.0.113.21"
-	svcl := e.service("local", []string{ipl}, local)
+	svcl := e.service("local", []string{ipl}, cluster.LocalTraffic)
 	for _, node := range []string{"node1", "node2", "node3", "node1"} {
 		e.backends(svcl, node)
 		start := time.Now()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ferrolb/ferrolb/api/v1beta1"
+	"github.com/ferrolb/ferrolb/test/cluster"
 )
 
 // TestSharedIP: Services sharing one address (allow-shared-ip) are
@@ -20,7 +21,7 @@ func TestSharedIP(t *testing.T) {
 	t.Log("Cluster traffic policy")
 	const ip = "203.0.113.48"
 	a := e.service("a", []string{ip}, sharing("e2e"))
-	b := e.service("b", []string{ip}, sharing("e2e"), port(8080))
+	b := e.service("b", []string{ip}, sharing("e2e"), cluster.Port(8080))
 	e.backends(a, "node1")
 	e.backends(b, "node3")
 	owner := e.waitAnswer(ip, "", 15*time.Second)
@@ -38,8 +39,8 @@ func TestSharedIP(t *testing.T) {
 
 	t.Log("Local traffic policy, endpoints on node1+node2 and node2+node3")
 	const ipl = "203.0.113.49"
-	c := e.service("c", []string{ipl}, sharing("e2e-local"), local, selector("shared"))
-	d := e.service("d", []string{ipl}, sharing("e2e-local"), local, selector("shared"), port(8080))
+	c := e.service("c", []string{ipl}, sharing("e2e-local"), cluster.LocalTraffic, selector("shared"))
+	d := e.service("d", []string{ipl}, sharing("e2e-local"), cluster.LocalTraffic, selector("shared"), cluster.Port(8080))
 	e.backends(c, "node1", "node2")
 	e.backends(d, "node2", "node3")
 	e.waitAnswer(ipl, "node2", 15*time.Second)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,10 +18,6 @@ import (
 	"github.com/ferrolb/ferrolb/internal/core/model"
 	"github.com/ferrolb/ferrolb/test/lab"
 )
-
-// envRequireLab makes the test fail, instead of skipping, where the lab
-// cannot run (CI sets it).
-const envRequireLab = "FERROLB_REQUIRE_LAB"
 
 // ctrlBin is the controller binary built for this run (lab.RemoveBinaries
 // only removes what the lab built itself).
@@ -41,22 +36,8 @@ func TestMain(m *testing.M) {
 // root, the lab's tools or FRR's.
 func needLab(t *testing.T) {
 	t.Helper()
-	missing := ""
-	if os.Geteuid() != 0 {
-		missing = "root"
-	}
-	for _, tool := range []string{"ip", "nft", "arping", "ndisc6", "ping", "vtysh", "/usr/lib/frr/bgpd", "/usr/lib/frr/zebra"} {
-		if _, err := exec.LookPath(tool); err != nil && missing == "" {
-			missing = tool + " (" + lab.AptInstall + " " + strings.Join(lab.RouterPackages, " ") + ")"
-		}
-	}
-	if missing == "" {
-		return
-	}
-	if os.Getenv(envRequireLab) == "1" {
-		t.Fatalf("the migration lab test needs %s", missing)
-	}
-	t.Skipf("the migration lab test needs %s (set %s=1 to fail instead)", missing, envRequireLab)
+	lab.Need(t, "the migration lab test", lab.AptInstall+" "+strings.Join(lab.RouterPackages, " "),
+		"ip", "nft", "arping", "ndisc6", "ping", "vtysh", "/usr/lib/frr/bgpd", "/usr/lib/frr/zebra")
 }
 
 // env is the test's view of its lab.
@@ -67,8 +48,6 @@ type env struct {
 	c   client.Client
 	ns  string
 	r   *lab.Router
-	// macs maps a node's LAN MAC to its name.
-	macs map[string]string
 }
 
 // --- waiting -------------------------------------------------------------
@@ -143,31 +122,6 @@ func (e *env) waitEvent(name, typ, reason, message string, timeout time.Duration
 
 // --- layer 2 -------------------------------------------------------------
 
-// answer resolves ip from the client (ARP or NDP) and returns the node
-// owning the first MAC that answered ("" if none) and how many distinct
-// MACs answered.
-func (e *env) answer(ip string) (string, int, error) {
-	var macs []string
-	if netip.MustParseAddr(ip).Is4() {
-		mac, n, err := e.l.ARPing(e.ctx, ip)
-		if err != nil || n == 0 {
-			return "", 0, err
-		}
-		macs = make([]string, n)
-		macs[0] = mac
-	} else {
-		var err error
-		if macs, err = e.l.NDisc(e.ctx, ip); err != nil || len(macs) == 0 {
-			return "", 0, err
-		}
-	}
-	node, ok := e.macs[strings.ToLower(macs[0])]
-	if !ok {
-		node = "unknown MAC " + macs[0]
-	}
-	return node, len(macs), nil
-}
-
 // waitAnswer waits until exactly one MAC, a node's (node's when node is
 // not ""), answers for ip, and returns that node.
 func (e *env) waitAnswer(ip, node string, timeout time.Duration) string {
@@ -178,13 +132,13 @@ func (e *env) waitAnswer(ip, node string, timeout time.Duration) string {
 		want = "one node"
 	}
 	e.eventually(timeout, fmt.Sprintf("%s to answer for %s", want, ip), func() (bool, string) {
-		n, count, err := e.answer(ip)
+		a, err := e.l.Resolve(e.ctx, ip)
 		if err != nil {
 			return false, err.Error()
 		}
-		got = n
-		ok := count == 1 && strings.HasPrefix(n, "node") && (node == "" || n == node)
-		return ok, fmt.Sprintf("%d MACs answered, the first %q", count, n)
+		got = a.Node
+		ok := a.MACs == 1 && strings.HasPrefix(a.Node, "node") && (node == "" || a.Node == node)
+		return ok, fmt.Sprintf("%d MACs answered, the first %q", a.MACs, a.Node)
 	})
 	return got
 }
@@ -193,16 +147,7 @@ func (e *env) waitAnswer(ip, node string, timeout time.Duration) string {
 // backend's name (backend's when not "") and returns it.
 func (e *env) waitHTTP(ip string, port int, backend string, timeout time.Duration) string {
 	e.t.Helper()
-	var body string
-	e.eventually(timeout, fmt.Sprintf("HTTP to %s port %d answered by %q", ip, port, backend), func() (bool, string) {
-		b, err := e.l.CurlFrom(e.ctx, "client", ip, port)
-		if err != nil {
-			return false, err.Error()
-		}
-		body = b
-		return strings.HasPrefix(b, "node") && (backend == "" || b == backend), fmt.Sprintf("body %q", b)
-	})
-	return body
+	return e.waiter().HTTP(e.ctx, ip, port, backend, timeout)
 }
 
 // --- BGP -----------------------------------------------------------------

@@ -45,14 +45,7 @@ func TestMigrationKeepsAddressesAndAnnouncements(t *testing.T) {
 	}
 	l := lab.ForTest(t, lab.Options{Nodes: 3, NoController: true, Timeout: 2 * time.Minute})
 	ctx := context.Background()
-	e := &env{t: t, ctx: ctx, l: l, c: l.Cluster.Client, ns: "migration", macs: map[string]string{}}
-	for _, n := range l.Nodes {
-		mac, err := l.NodeMAC(n.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.macs[mac] = n.Name
-	}
+	e := &env{t: t, ctx: ctx, l: l, c: l.Cluster.Client, ns: "migration"}
 	if e.r, err = l.AddRouter(ctx, lab.RouterOptions{Kind: lab.FRR, ASN: asn,
 		Neighbors: l.NodeNeighbors(model.IPv4, lab.Neighbor{ASN: asn})}); err != nil {
 		t.Fatalf("adding FRR: %v", err)
@@ -81,8 +74,8 @@ func TestMigrationKeepsAddressesAndAnnouncements(t *testing.T) {
 		t.Fatalf("%d migrated Services listed, want %d", len(before), len(legacyServices))
 	}
 	// Nobody announces yet: nothing but our speakers will.
-	if node, n, err := e.answer("203.0.113.14"); err != nil || n != 0 {
-		t.Fatalf("before any speaker runs, %d MACs (first %q) answer for 203.0.113.14 (%v); want none", n, node, err)
+	if a, err := e.l.Resolve(e.ctx, "203.0.113.14"); err != nil || a.MACs != 0 {
+		t.Fatalf("before any speaker runs, %d MACs (first %q) answer for 203.0.113.14 (%v); want none", a.MACs, a.Node, err)
 	}
 
 	t.Log("FerroLB's controller and speakers take over")
@@ -162,8 +155,8 @@ func TestMigrationKeepsAddressesAndAnnouncements(t *testing.T) {
 		if !s.bgp {
 			continue
 		}
-		if node, n, err := e.answer(s.ingress[0]); err != nil || n != 0 {
-			t.Errorf("%s: %d MACs (first %q) answer for %s (%v); want none, it is announced by BGP only", s.name, n, node, s.ingress[0], err)
+		if a, err := e.l.Resolve(e.ctx, s.ingress[0]); err != nil || a.MACs != 0 {
+			t.Errorf("%s: %d MACs (first %q) answer for %s (%v); want none, it is announced by BGP only", s.name, a.MACs, a.Node, s.ingress[0], err)
 		}
 	}
 

@@ -2,7 +2,8 @@ package migration
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/utils/ptr"
+
+	"github.com/ferrolb/ferrolb/test/cluster"
 )
 
 // The AS numbers: the nodes and FRR share one (iBGP), so FRR keeps the
@@ -140,7 +141,7 @@ var legacyServices = []legacy{
 	{
 		name:     "shared-b",
 		ann:      map[string]string{oldLBIPs: "203.0.113.15", oldAllowShared: "web-share", oldAllocatedPool: "l2-pool"},
-		mod:      port(8080),
+		mod:      cluster.Port(8080),
 		ingress:  []string{"203.0.113.15"},
 		pool:     "l2-pool",
 		backends: []string{"node2"},
@@ -149,7 +150,7 @@ var legacyServices = []legacy{
 		// Dual stack, auto-assigned.
 		name:     "l2-dual",
 		ann:      map[string]string{oldAllocatedPool: "l2-pool"},
-		mod:      dualStack,
+		mod:      cluster.DualStack,
 		ingress:  []string{"203.0.113.16", "2001:db8:100::14"},
 		pool:     "l2-pool",
 		backends: allNodes,
@@ -168,7 +169,7 @@ var legacyServices = []legacy{
 		// may answer.
 		name:     "l2-local",
 		ann:      map[string]string{oldAllocatedPool: "l2-pool"},
-		mod:      local,
+		mod:      cluster.LocalTraffic,
 		ingress:  []string{"203.0.113.18"},
 		pool:     "l2-pool",
 		backends: []string{"node3"},
@@ -203,7 +204,7 @@ var legacyServices = []legacy{
 		// advertises.
 		name:     "bgp-local",
 		ann:      map[string]string{oldLBIPs: "203.0.113.70", oldAllocatedPool: "bgp-pool"},
-		mod:      local,
+		mod:      cluster.LocalTraffic,
 		ingress:  []string{"203.0.113.70"},
 		pool:     "bgp-pool",
 		bgp:      true,
@@ -219,16 +220,3 @@ const (
 	thiefIP     = "203.0.113.14"
 	thiefHolder = "l2-auto"
 )
-
-func port(p int32) func(*corev1.Service) {
-	return func(s *corev1.Service) { s.Spec.Ports[0].Port = p }
-}
-
-func dualStack(s *corev1.Service) {
-	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
-	s.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicyRequireDualStack)
-}
-
-func local(s *corev1.Service) {
-	s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
-}
