@@ -227,6 +227,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	if o.PprofPort != 0 && o.CPUProfile > 0 {
 		go saveCPUProfile(ctx, l, o)
 	}
+	o.SaveAPIServerProfile(ctx, cs, progress)
 	passes0 := reconcilePasses(ctx, l)
 	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
@@ -239,7 +240,9 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		mu.Lock()
 		var pending []netip.Addr
 		for _, ip := range ips {
-			if _, ok := answered[ip]; !ok {
+			// Only assigned IPs: asking for the others would only load
+			// the LAN (a broadcast to every node per request).
+			if _, ok := answered[ip]; !ok && seen.HasIP(ip) {
 				pending = append(pending, ip)
 			}
 		}
@@ -258,7 +261,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 			assignedc = nil
 		default:
 		}
-		if len(pending) == 0 {
+		if done == len(ips) {
 			break
 		}
 		if time.Now().After(nextReport) {

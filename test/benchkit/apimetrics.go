@@ -31,12 +31,12 @@ func APIWrites(ctx context.Context, cs kubernetes.Interface, min float64) string
 	return SummarizeWriteLatencies(m, min) + "; " + SummarizeReads(m)
 }
 
-// SummarizeReads lists the LIST and WATCH requests per resource made at
+// SummarizeReads lists the GET, LIST and WATCH requests per resource made at
 // least 5 times (every client's start-up lists each kind once or twice)
 // from apiserver_request_total, largest first, and the watchers the API server
 // terminated because they did not keep up
-// (apiserver_terminated_watchers_total): "LIST services 12, WATCH
-// services 40; slow watchers cut off: 3".
+// (apiserver_terminated_watchers_total): "GET leases 60, LIST services 12,
+// WATCH services 40; slow watchers cut off: 3".
 func SummarizeReads(metrics string) string {
 	counts := map[string]float64{}
 	cut := 0.0
@@ -51,7 +51,7 @@ func SummarizeReads(metrics string) string {
 		case "apiserver_terminated_watchers_total":
 			cut += v
 		case "apiserver_request_total":
-			if verb := PromLabel(set, "verb"); verb == "LIST" || verb == "WATCH" {
+			if verb := PromLabel(set, "verb"); verb == "GET" || verb == "LIST" || verb == "WATCH" {
 				counts[verb+" "+PromLabel(set, "resource")] += v
 			}
 		}

@@ -53,10 +53,12 @@ apiserver_request_total{code="200",resource="services",verb="WATCH"} 7
 apiserver_request_total{code="200",resource="endpointslices",group="discovery.k8s.io",verb="LIST"} 2
 apiserver_request_total{code="200",resource="endpointslices",group="discovery.k8s.io",verb="LIST",scope="cluster"} 1
 apiserver_request_total{code="201",resource="services",verb="POST"} 1000
+apiserver_request_total{code="200",resource="leases",group="coordination.k8s.io",verb="GET"} 9
+apiserver_request_total{code="200",resource="nodes",verb="GET"} 4
 apiserver_terminated_watchers_total{resource="services"} 2
 apiserver_terminated_watchers_total{resource="endpointslices"} 1
 `
-	want := "WATCH services 7, LIST services 5; slow watchers cut off: 3"
+	want := "GET leases 9, WATCH services 7, LIST services 5; slow watchers cut off: 3"
 	if got := SummarizeReads(m); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

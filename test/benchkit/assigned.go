@@ -3,6 +3,7 @@ package benchkit
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 type Assigned struct {
 	mu    sync.Mutex
 	names map[string]bool
+	ips   map[netip.Addr]bool // their ingress IPs
 	want  int
 	done  chan struct{} // closed when all want are seen
 	at    time.Time     // when that happened; read after done
@@ -26,7 +28,7 @@ type Assigned struct {
 // WatchAssigned starts an informer on ns's Services (until ctx ends),
 // waiting for want of them with an IP, and returns once it has synced.
 func WatchAssigned(ctx context.Context, cs kubernetes.Interface, ns string, want int) (*Assigned, error) {
-	a := &Assigned{names: map[string]bool{}, want: want, done: make(chan struct{})}
+	a := &Assigned{names: map[string]bool{}, ips: map[netip.Addr]bool{}, want: want, done: make(chan struct{})}
 	if err := WatchServices(ctx, cs, ns, a.observe); err != nil {
 		return nil, err
 	}
@@ -64,6 +66,13 @@ func (a *Assigned) Count() int {
 	return len(a.names)
 }
 
+// HasIP tells whether ip is the ingress IP of an assigned Service.
+func (a *Assigned) HasIP(ip netip.Addr) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ips[ip]
+}
+
 // Done is closed once all the wanted Services have an IP.
 func (a *Assigned) Done() <-chan struct{} { return a.done }
 
@@ -85,6 +94,11 @@ func (a *Assigned) observe(svc *corev1.Service) {
 		return
 	}
 	a.names[svc.Name] = true
+	for _, in := range svc.Status.LoadBalancer.Ingress {
+		if ip, err := netip.ParseAddr(in.IP); err == nil {
+			a.ips[ip] = true
+		}
+	}
 	if len(a.names) == a.want {
 		a.at = time.Now()
 		close(a.done)

@@ -1,8 +1,11 @@
 package benchkit
 
 import (
+	"context"
+
 	"flag"
 	"fmt"
+	"k8s.io/client-go/kubernetes"
 	"strings"
 	"time"
 )
@@ -19,6 +22,7 @@ type SpeakerFlags struct {
 	ProfileDir      string        // -profile-dir
 	CPUProfile      time.Duration // -cpu-profile
 	WithoutSpeakers bool          // -compare-without-speakers
+	APIProfile      time.Duration // -apiserver-profile
 	extraArgs       string        // -speaker-args
 }
 
@@ -31,6 +35,7 @@ func (f *SpeakerFlags) Register(fs *flag.FlagSet) {
 	fs.IntVar(&f.PprofPort, "pprof-port", 0, "run the speakers with --pprof-bind-address 127.0.0.1:<port> (inside each node) and save their heap profiles after the scale run")
 	fs.StringVar(&f.ProfileDir, "profile-dir", "", "where to save the profiles (default: the current directory)")
 	fs.DurationVar(&f.CPUProfile, "cpu-profile", 0, "with -pprof-port, also record node1's speaker CPU profile for this long from the start of the scale workload, and its heap profile halfway")
+	fs.DurationVar(&f.APIProfile, "apiserver-profile", 0, apiServerProfileHelp)
 	fs.BoolVar(&f.WithoutSpeakers, "compare-without-speakers", false, "diagnostic: also time the scale workload on a lab without speakers (controller only)")
 }
 
@@ -42,4 +47,12 @@ func (f *SpeakerFlags) SpeakerArgs() []string {
 		args = append(args, "--pprof-bind-address", fmt.Sprintf("127.0.0.1:%d", f.PprofPort))
 	}
 	return args
+}
+
+// SaveAPIServerProfile runs SaveAPIServerBurst as -apiserver-profile asks,
+// if it does, in the background.
+func (f *SpeakerFlags) SaveAPIServerProfile(ctx context.Context, cs kubernetes.Interface, progress Progress) {
+	if f.APIProfile > 0 {
+		go SaveAPIServerBurst(ctx, cs, f.ProfileDir, apiProfileAfter, f.APIProfile, progress)
+	}
 }

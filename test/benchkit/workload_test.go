@@ -94,22 +94,30 @@ func TestWorkload(t *testing.T) {
 }
 
 func TestAssignedIgnoresOtherServices(t *testing.T) {
-	a := &Assigned{names: map[string]bool{}, want: 2, done: make(chan struct{})}
-	lb := func(name string, ip bool) *corev1.Service {
+	a := &Assigned{names: map[string]bool{}, ips: map[netip.Addr]bool{}, want: 2, done: make(chan struct{})}
+	lb := func(name, ip string) *corev1.Service {
 		s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		if ip {
-			s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "198.19.0.1"}}
+		if ip != "" {
+			s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip}}
 		}
 		return s
 	}
-	a.observe(lb("probe", true))  // not a workload Service
-	a.observe(lb("svc-0", false)) // no IP yet
-	a.observe(lb("svc-0", true))
-	a.observe(lb("svc-0", true)) // counted once
+	a.observe(lb("probe", "198.19.255.254")) // not a workload Service
+	a.observe(lb("svc-0", ""))               // no IP yet
+	a.observe(lb("svc-0", "198.19.0.1"))
+	a.observe(lb("svc-0", "198.19.0.1")) // counted once
 	if a.Count() != 1 {
 		t.Fatalf("Count = %d; want 1", a.Count())
 	}
-	a.observe(lb("svc-1", true))
+	for ip, want := range map[string]bool{"198.19.0.1": true, "198.19.255.254": false, "198.19.0.2": false} {
+		if got := a.HasIP(netip.MustParseAddr(ip)); got != want {
+			t.Errorf("HasIP(%s) = %v; want %v", ip, got, want)
+		}
+	}
+	a.observe(lb("svc-1", "198.19.0.2"))
+	if !a.HasIP(netip.MustParseAddr("198.19.0.2")) {
+		t.Error("HasIP(198.19.0.2) = false after svc-1 got it")
+	}
 	select {
 	case <-a.Done():
 	default:
