@@ -77,7 +77,7 @@ func parseFlags() *flags {
 	flag.DurationVar(&f.heartbeat, "ml-heartbeat-interval", membership.DefaultHeartbeatInterval, "liveness heartbeat interval between speakers")
 	flag.DurationVar(&f.deadAfter, "ml-dead-after", membership.DefaultDeadAfter, "a speaker not heard from for this long is dead (failover time)")
 	flag.DurationVar(&f.holdDown, "l2-hold-down", time.Second, "after start-up or isolation, wait this long before taking over IPs")
-	flag.DurationVar(&f.debounce, "sync-debounce", 100*time.Millisecond, "upper bound of the window that coalesces Kubernetes object events before recomputing announcements (the window adapts: 4x the last pass, at least 5 ms; node failures are never delayed)")
+	flag.DurationVar(&f.debounce, "sync-debounce", 500*time.Millisecond, "upper bound of the window that coalesces Kubernetes object events before recomputing announcements (the window adapts: 4x the last pass, at least 5 ms; during a burst it doubles, up to an eighth of the burst's length so far; node failures are never delayed)")
 	flag.StringVar(&f.excludeFile, "l2-exclude-file", "/etc/metallb/excludel2.yaml", "YAML file with announcedInterfacesToExclude regexes (optional)")
 	flag.StringVar(&f.nodeName, "node-name", os.Getenv("METALLB_NODE_NAME"), "name of this node (required)")
 	flag.StringVar(&f.podName, "pod-name", os.Getenv("METALLB_POD_NAME"), "name of this speaker's Pod")

@@ -227,7 +227,7 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 	if o.PprofPort != 0 && o.CPUProfile > 0 {
 		go saveCPUProfile(ctx, l, o)
 	}
-	o.SaveAPIServerProfile(ctx, cs, progress)
+	o.SaveAPIServerProfile(ctx, cs, "kube-apiserver-lab", progress)
 	passes0 := reconcilePasses(ctx, l)
 	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
@@ -389,6 +389,7 @@ func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
 	if err := benchkit.WaitIngress(ctx, cs, "default", probe.Name); err != nil {
 		return 0, "", err
 	}
+	o.SaveAPIServerProfile(ctx, cs, "kube-apiserver-bare", progress)
 	t, err := benchkit.TimeWorkload(ctx, scaleWorkload(cs, o, benchkit.NodeBackends(l)), func(d time.Duration) {
 		progress("  all Services and slices created after %s", secs(d))
 	})

@@ -14,9 +14,9 @@ import (
 // SaveAPIServerBurst records the API server's CPU profile for d, starting
 // after, and its goroutine dump (text, every stack) halfway through: where
 // requests wait while a burst goes on. The files go to dir as
-// kube-apiserver-cpu.pb.gz and kube-apiserver-goroutines.txt. Failures are
-// only reported.
-func SaveAPIServerBurst(ctx context.Context, cs kubernetes.Interface, dir string, after, d time.Duration, progress Progress) {
+// <prefix>-cpu.pb.gz and <prefix>-goroutines.txt. Failures are only
+// reported.
+func SaveAPIServerBurst(ctx context.Context, cs kubernetes.Interface, dir, prefix string, after, d time.Duration, progress Progress) {
 	if Sleep(ctx, after) != nil {
 		return
 	}
@@ -27,9 +27,9 @@ func SaveAPIServerBurst(ctx context.Context, cs kubernetes.Interface, dir string
 		if Sleep(ctx, time.Duration(secs)*time.Second/2) != nil {
 			return
 		}
-		saveAPIServerDebug(ctx, cs, dir, "goroutine", map[string]string{"debug": "2"}, "kube-apiserver-goroutines.txt", progress)
+		saveAPIServerDebug(ctx, cs, dir, "goroutine", map[string]string{"debug": "2"}, prefix+"-goroutines.txt", progress)
 	}()
-	saveAPIServerDebug(ctx, cs, dir, "profile", map[string]string{"seconds": strconv.Itoa(secs)}, "kube-apiserver-cpu.pb.gz", progress)
+	saveAPIServerDebug(ctx, cs, dir, "profile", map[string]string{"seconds": strconv.Itoa(secs)}, prefix+"-cpu.pb.gz", progress)
 	<-done
 }
 

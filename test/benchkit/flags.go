@@ -50,9 +50,9 @@ func (f *SpeakerFlags) SpeakerArgs() []string {
 }
 
 // SaveAPIServerProfile runs SaveAPIServerBurst as -apiserver-profile asks,
-// if it does, in the background.
-func (f *SpeakerFlags) SaveAPIServerProfile(ctx context.Context, cs kubernetes.Interface, progress Progress) {
+// if it does, in the background; the files' names start with prefix.
+func (f *SpeakerFlags) SaveAPIServerProfile(ctx context.Context, cs kubernetes.Interface, prefix string, progress Progress) {
 	if f.APIProfile > 0 {
-		go SaveAPIServerBurst(ctx, cs, f.ProfileDir, apiProfileAfter, f.APIProfile, progress)
+		go SaveAPIServerBurst(ctx, cs, f.ProfileDir, prefix, apiProfileAfter, f.APIProfile, progress)
 	}
 }

@@ -13,16 +13,20 @@ import (
 )
 
 // Deferred puts events behind the writes that matter: while the owner is
-// busy (a burst of Services being converged or announced), events trickle out at a low rate
-// so they do not compete with the status writes for the API server; once
-// the burst is over the backlog drains at full speed. Nothing is dropped.
-// The condition on each Service tells the same story immediately.
+// busy (a burst of Services being converged or announced), events are held
+// back so they do not compete with the status writes for the API server;
+// once the burst is over the backlog drains at full speed. The hold is
+// bounded: an event that has waited maxHold goes out even while busy, at
+// the trickle pace. Nothing is dropped, the order is kept, and the
+// condition on each Service tells the same story immediately.
 type Deferred struct {
 	next   record.EventRecorder
 	scheme *runtime.Scheme
-	// busyFor is how long after the last Service write the controller
-	// counts as busy; trickle is the pace of events while busy.
+	// busyFor is how long after the last Service write (or pass) the
+	// component counts as busy; maxHold bounds how long an event waits;
+	// trickle is the pace of overdue events while busy.
 	busyFor atomic.Int64 // time.Duration
+	maxHold time.Duration
 	trickle time.Duration
 	now     func() time.Time
 
@@ -35,15 +39,26 @@ type Deferred struct {
 type queued struct {
 	obj                  runtime.Object
 	typ, reason, message string
+	at                   time.Time // when it was recorded
 }
+
+// Defaults: busy for a second after the last write (longer than the
+// speaker's widest coalescing window, so a burst reads as one), events
+// held for at most 30 seconds (the status writers' bound too), then four
+// a second while still busy.
+const (
+	defaultBusyFor = time.Second
+	defaultMaxHold = 30 * time.Second
+	defaultTrickle = 250 * time.Millisecond
+)
 
 // NewDeferred queues events for next. With scheme, a queued event keeps
 // only a reference to its object (kind, name, UID...), as the recorder
 // would: an object from a cache list would otherwise keep the whole list
 // alive until the event goes out, which in a burst can be minutes.
 func NewDeferred(next record.EventRecorder, scheme *runtime.Scheme) *Deferred {
-	d := &Deferred{next: next, scheme: scheme, trickle: 250 * time.Millisecond, now: time.Now, wake: make(chan struct{}, 1)}
-	d.busyFor.Store(int64(250 * time.Millisecond))
+	d := &Deferred{next: next, scheme: scheme, maxHold: defaultMaxHold, trickle: defaultTrickle, now: time.Now, wake: make(chan struct{}, 1)}
+	d.busyFor.Store(int64(defaultBusyFor))
 	return d
 }
 
@@ -60,7 +75,7 @@ func (d *Deferred) Event(obj runtime.Object, typ, reason, message string) {
 		}
 	}
 	d.mu.Lock()
-	d.queue = append(d.queue, queued{obj, typ, reason, message})
+	d.queue = append(d.queue, queued{obj, typ, reason, message, d.now()})
 	d.mu.Unlock()
 	select {
 	case d.wake <- struct{}{}:
@@ -76,8 +91,22 @@ func (d *Deferred) AnnotatedEventf(obj runtime.Object, _ map[string]string, typ,
 	d.Event(obj, typ, reason, fmt.Sprintf(format, args...))
 }
 
-func (d *Deferred) busy() bool {
-	return d.now().Sub(time.Unix(0, d.lastWrite.Load())) < time.Duration(d.busyFor.Load())
+// wait is how long the oldest queued event must still wait, at now: 0
+// when it may go. It waits while the component is busy, up to maxHold.
+func (d *Deferred) wait(now time.Time) time.Duration {
+	d.mu.Lock()
+	if len(d.queue) == 0 {
+		d.mu.Unlock()
+		return 0
+	}
+	since := d.queue[0].at
+	d.mu.Unlock()
+	idle := time.Unix(0, d.lastWrite.Load()).Add(time.Duration(d.busyFor.Load()))
+	overdue := since.Add(d.maxHold)
+	if !now.Before(idle) || !now.Before(overdue) {
+		return 0
+	}
+	return min(idle.Sub(now), overdue.Sub(now))
 }
 
 // pop takes the oldest queued event.
@@ -95,7 +124,35 @@ func (d *Deferred) pop() (queued, bool) {
 
 // Start implements manager.Runnable. On stop it flushes what is queued.
 func (d *Deferred) Start(ctx context.Context) error {
+	var paced time.Time // when the last overdue event went out while busy
 	for {
+		if w := d.wait(d.now()); w > 0 {
+			// Busy: hold on until the component is idle or the oldest
+			// event is overdue (a write meanwhile extends the first).
+			t := time.NewTimer(w)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				d.flush()
+				return nil
+			case <-d.wake: // a new event: look again
+				t.Stop()
+			case <-t.C:
+			}
+			continue
+		}
+		if d.busyNow() {
+			// Overdue events while busy go out at the trickle pace.
+			if w := paced.Add(d.trickle).Sub(d.now()); w > 0 {
+				select {
+				case <-ctx.Done():
+					d.flush()
+					return nil
+				case <-time.After(w):
+				}
+			}
+			paced = d.now()
+		}
 		e, ok := d.pop()
 		if !ok {
 			select {
@@ -106,15 +163,11 @@ func (d *Deferred) Start(ctx context.Context) error {
 			}
 		}
 		d.next.Event(e.obj, e.typ, e.reason, e.message)
-		if d.busy() {
-			select {
-			case <-ctx.Done():
-				d.flush()
-				return nil
-			case <-time.After(d.trickle):
-			}
-		}
 	}
+}
+
+func (d *Deferred) busyNow() bool {
+	return d.now().Sub(time.Unix(0, d.lastWrite.Load())) < time.Duration(d.busyFor.Load())
 }
 
 func (d *Deferred) flush() {

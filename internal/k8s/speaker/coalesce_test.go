@@ -20,21 +20,40 @@ func TestCoalescerWidensDuringBursts(t *testing.T) {
 		t.Fatalf("event inside the window: delay %v, want 3ms", d)
 	}
 
-	// Events arriving as each window closes: windows double to the limit,
-	// and each event waits for the end of the new window (one pass per
+	// Events arriving as each window closes: windows double up to the
+	// widest the burst's age allows (an eighth of it) and the limit, and
+	// each event waits for the end of the new window (one pass per
 	// window).
 	at := t0
-	want := []time.Duration{10, 20, 40, 80, 100, 100}
 	cur := base
-	for i, w := range want {
+	var got []time.Duration
+	for i := range 12 {
 		at = at.Add(cur) // the moment the window closes
-		if d := c.delay(at, base, limit); d != w*ms {
-			t.Fatalf("step %d: event at a window's end delayed %v, want the new window %v", i, d, w*ms)
+		d := c.delay(at, base, limit)
+		widest := min(max(at.Sub(t0)/8, base), limit)
+		if d != min(max(2*cur, base), widest) {
+			t.Fatalf("step %d (burst %v old): event at a window's end delayed %v, want min(2x%v, %v)", i, at.Sub(t0), d, cur, widest)
 		}
-		if d := c.delay(at.Add(ms), base, limit); d != w*ms-ms {
-			t.Fatalf("step %d: window is %v, want %v", i, d+ms, w*ms)
+		if d2 := c.delay(at.Add(ms), base, limit); d2 != d-ms {
+			t.Fatalf("step %d: window is %v, want %v", i, d2+ms, d)
 		}
-		cur = w * ms
+		got = append(got, d/ms)
+		cur = d
+	}
+	// The first windows stay narrow (the burst is young), then grow to the limit.
+	if want := []time.Duration{5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 7, 8}; !equalDurations(got, want) {
+		t.Errorf("windows (ms) %v, want %v", got, want)
+	}
+	for i := 0; cur < limit && i < 100; i++ {
+		at = at.Add(cur)
+		cur = c.delay(at, base, limit)
+	}
+	if cur != limit {
+		t.Fatalf("a long burst's window is %v, want the limit %v", cur, limit)
+	}
+	at = at.Add(cur)
+	if d := c.delay(at, base, limit); d != limit {
+		t.Fatalf("window past the limit: %v", d)
 	}
 
 	// After a quiet spell (twice the window), back to the base window.
@@ -52,5 +71,46 @@ func TestCoalescerWidensDuringBursts(t *testing.T) {
 		if d := off.delay(t0.Add(time.Duration(i)*ms), base, 0); d != 0 {
 			t.Fatalf("coalescing disabled but delayed %v", d)
 		}
+	}
+}
+
+func equalDurations(a, b []time.Duration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// A burst's windows are bounded by an eighth of its age: one second into
+// a burst, at most 125 ms, however high the limit.
+func TestCoalescerWindowBoundedByBurstAge(t *testing.T) {
+	var c coalescer
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	base, limit := 5*ms, 500*ms
+	c.delay(t0, base, limit)
+	at, cur := t0, base
+	for at.Sub(t0) < time.Second {
+		at = at.Add(cur)
+		cur = c.delay(at, base, limit)
+		if cur > max(at.Sub(t0)/8, base) {
+			t.Fatalf("%v into the burst: window %v, more than an eighth", at.Sub(t0), cur)
+		}
+	}
+	if cur < 100*ms {
+		t.Errorf("a second into the burst the window is only %v", cur)
+	}
+	// Four seconds in: the limit.
+	for at.Sub(t0) < 4*time.Second+limit {
+		at = at.Add(cur)
+		cur = c.delay(at, base, limit)
+	}
+	if cur != limit {
+		t.Errorf("four seconds into the burst: window %v, want %v", cur, limit)
 	}
 }
