@@ -40,44 +40,53 @@ type scaleResult struct {
 func scaleRun(ctx context.Context, o options) ([]row, error) {
 	var rows []row
 	n := benchkit.Thousands(o.services)
-	c, err := benchkit.CompareScale(ctx, o.SpeakerFlags, o.services, progress,
+	var res scaleResult // the last round's
+	rounds, err := benchkit.ScaleRounds(ctx, o.SpeakerFlags, o.services, progress,
 		func(ctx context.Context, slices bool) (time.Duration, string, error) {
 			return baselineRun(ctx, o, slices)
 		},
-		func(ctx context.Context) (time.Duration, string, error) { return bareLabRun(ctx, o) })
+		func(ctx context.Context) (time.Duration, string, error) { return bareLabRun(ctx, o) },
+		func(ctx context.Context, last bool) (time.Duration, error) {
+			r, err := labScaleRun(ctx, o, last)
+			res = r
+			return r.frr, err
+		})
+	if len(rounds) > 0 {
+		rows = append(rows,
+			row{"scale, create " + n + " Services at once -> a path from each of the 3 nodes for every one in FRR's RIB, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.Lab) }), "", ""},
+			row{"scale, API server alone: create " + n + " Services + write statuses, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.Direct) }), "", ""},
+			row{"scale, API server alone: the same + " + n + " EndpointSlices, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.DirectSlices) }), "", ""},
+			row{"scale, FRR complete / API server alone", benchkit.MedianRatios(rounds), scaleTarget, metalLBScale},
+			row{"scale, the same ratio in each round (against the run with slices)", benchkit.EachRound(rounds, func(r benchkit.Round) string {
+				return fmt.Sprintf("%.2fx (%.2fx)", r.Ratio(), r.RatioSlices())
+			}), "", ""},
+		)
+	}
 	if err != nil {
 		return rows, err
 	}
-	direct, directSlices, baseCPU, bare, bareCPU := c.Direct, c.DirectSlices, c.DirectCPU, c.Bare, c.BareCPU
-	res, err := labScaleRun(ctx, o)
-	if res.frr > 0 {
-		rows = append(rows,
-			row{"scale, create " + n + " Services at once -> a path from each of the 3 nodes for every one in FRR's RIB", secs(res.frr), "", ""},
-			row{"scale, API server alone: create " + n + " Services + write statuses", secs(direct), "", ""},
-			row{"scale, API server alone: the same + " + n + " EndpointSlices", secs(directSlices), "", ""},
-			row{"scale, FRR complete / API server alone", fmt.Sprintf("%.2fx (%.2fx against the run with slices)", res.frr.Seconds()/direct.Seconds(), res.frr.Seconds()/directSlices.Seconds()), scaleTarget, metalLBScale},
-			row{"scale, of which: controller assigned every IP", secs(res.assigned), "", ""},
-		)
-		var names []string
-		for name := range res.routers {
-			names = append(names, name)
-		}
-		slices.Sort(names)
-		var parts, complete []string
-		for _, name := range names {
-			parts = append(parts, fmt.Sprintf("%s %s", name, secs(res.routers[name])))
-		}
-		for _, r := range scaleRouters {
-			complete = append(complete, fmt.Sprintf("%s %s", r.name, res.complete[r.name]))
-		}
-		rows = append(rows,
-			row{"scale, every route complete as each router's client reports it (polled every 0.25 s for BIRD and GoBGP)", strings.Join(parts, ", "), "", ""},
-			row{"scale, prefixes with a path from every node at the end, per router", strings.Join(complete, ", "), fmt.Sprintf("%d each", o.services+1), ""},
-		)
+	first, lastRound := benchkit.FirstBare(rounds), rounds[len(rounds)-1]
+	bare, bareCPU, baseCPU := first.Bare, first.BareCPU, lastRound.DirectCPU
+	var names []string
+	for name := range res.routers {
+		names = append(names, name)
 	}
+	slices.Sort(names)
+	var parts, complete []string
+	for _, name := range names {
+		parts = append(parts, fmt.Sprintf("%s %s", name, secs(res.routers[name])))
+	}
+	for _, r := range scaleRouters {
+		complete = append(complete, fmt.Sprintf("%s %s", r.name, res.complete[r.name]))
+	}
+	rows = append(rows,
+		row{"scale, of which: controller assigned every IP (last round)", secs(res.assigned), "", ""},
+		row{"scale, every route complete as each router's client reports it (polled every 0.25 s for BIRD and GoBGP; last round)", strings.Join(parts, ", "), "", ""},
+		row{"scale, prefixes with a path from every node at the end, per router", strings.Join(complete, ", "), fmt.Sprintf("%d each", o.services+1), ""},
+	)
 	if o.WithoutSpeakers {
 		rows = append(rows,
-			row{"scale, same workload on a lab without speakers: controller assigned every IP", secs(bare), "", ""},
+			row{"scale, same workload on a lab without speakers: controller assigned every IP (first round)", secs(bare), "", ""},
 			row{"scale, CPU used by the lab's processes without speakers", bareCPU, "", ""},
 		)
 	}
@@ -95,15 +104,18 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 	}
 	if res.cpu != "" {
 		rows = append(rows,
-			row{"scale, CPU used by the lab's processes during the run", res.cpu, "", ""},
-			row{"scale, CPU used by the API server alone (baseline, Services + statuses)", baseCPU, "", ""},
-			row{"scale, API writes in the lab (whole run, incl. set-up)", res.writes, "", ""},
+			row{"scale, CPU used by the lab's processes during the run (last round)", res.cpu, "", ""},
+			row{"scale, CPU used by the API server alone (baseline, Services + statuses; last round)", baseCPU, "", ""},
+			row{"scale, API writes in the lab (whole run, incl. set-up; last round)", res.writes, "", ""},
 		)
 	}
-	return rows, err
+	return rows, nil
 }
 
-func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
+// labScaleRun times the burst on a fresh lab; only the last round (final)
+// goes on to the steady state: every router's full RIB, memory after
+// settling.
+func labScaleRun(ctx context.Context, o options, final bool) (scaleResult, error) {
 	res := scaleResult{routers: map[string]time.Duration{}, complete: map[string]string{}}
 	l, err := benchkit.StartLab(ctx, o.KeepDir, nil, progress)
 	if err != nil {
@@ -262,6 +274,9 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		if err := <-created; err != nil {
 			return res, fmt.Errorf("creating the Services: %w", err)
 		}
+	}
+	if !final {
+		return res, nil
 	}
 
 	// Every router's RIB, in full.

@@ -68,28 +68,36 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 	var rows []row
 	n := benchkit.Thousands(o.services)
 
-	c, err := benchkit.CompareScale(ctx, o.SpeakerFlags, o.services, progress,
+	var res scaleResult // the last round's
+	rounds, err := benchkit.ScaleRounds(ctx, o.SpeakerFlags, o.services, progress,
 		func(ctx context.Context, slices bool) (time.Duration, string, error) {
 			return baselineRun(ctx, o, slices)
 		},
-		func(ctx context.Context) (time.Duration, string, error) { return bareLabRun(ctx, o) })
-	if err != nil {
+		func(ctx context.Context) (time.Duration, string, error) { return bareLabRun(ctx, o) },
+		func(ctx context.Context, last bool) (time.Duration, error) {
+			progress("lab: %d L2 Services at once on 3 nodes", o.services)
+			r, err := labScaleRun(ctx, o, last)
+			res = r
+			return r.answered, err
+		})
+	if len(rounds) == 0 {
 		return rows, err
 	}
-	direct, directSlices, baseCPU, bare, bareCPU := c.Direct, c.DirectSlices, c.DirectCPU, c.Bare, c.BareCPU
-
-	progress("lab: %d L2 Services at once on 3 nodes", o.services)
-	res, err := labScaleRun(ctx, o)
-	if err != nil {
-		return rows, err
-	}
-	ratio := res.answered.Seconds() / direct.Seconds()
+	lastRound := rounds[len(rounds)-1]
 	rows = append(rows,
-		row{"scale, create " + n + " L2 Services -> every IP answers ARP", secs(res.answered), "", ""},
-		row{"scale, of which: controller assigned every IP", secs(res.assigned), "", ""},
-		row{"scale, API server alone: create " + n + " Services + write statuses", secs(direct), "", ""},
-		row{"scale, API server alone: the same + " + n + " EndpointSlices", secs(directSlices), "", ""},
-		row{"scale, ARP answered / API server alone", fmt.Sprintf("%.2fx (%.2fx against the run with slices)", ratio, res.answered.Seconds()/directSlices.Seconds()), "<= 2x", metalLBScale},
+		row{"scale, create " + n + " L2 Services -> every IP answers ARP, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.Lab) }), "", ""},
+		row{"scale, API server alone: create " + n + " Services + write statuses, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.Direct) }), "", ""},
+		row{"scale, API server alone: the same + " + n + " EndpointSlices, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.DirectSlices) }), "", ""},
+		row{"scale, ARP answered / API server alone", benchkit.MedianRatios(rounds), "<= 2x", metalLBScale},
+		row{"scale, the same ratio in each round (against the run with slices)", benchkit.EachRound(rounds, func(r benchkit.Round) string {
+			return fmt.Sprintf("%.2fx (%.2fx)", r.Ratio(), r.RatioSlices())
+		}), "", ""},
+	)
+	if err != nil {
+		return rows, err
+	}
+	rows = append(rows,
+		row{"scale, of which: controller assigned every IP (last round)", secs(res.assigned), "", ""},
 		row{"scale, IPs answered by exactly one / several / no MAC after settling", fmt.Sprintf("%d / %d / %d", res.single, res.multi, res.none), fmt.Sprintf("%d / 0 / 0", o.services), ""},
 		row{"scale, IPs per node", res.perNode, "", ""},
 	)
@@ -100,18 +108,19 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s with %s Services: anonymous + file-backed (the binary)", m.Node, n), benchkit.MiB(m.Anon) + " + " + benchkit.MiB(m.File), "", ""})
 	}
 	if o.WithoutSpeakers {
+		first := benchkit.FirstBare(rounds)
 		rows = append(rows,
-			row{"scale, same lab without speakers: controller assigned every IP", secs(bare), "", ""},
-			row{"scale, CPU used by the lab's processes without speakers", bareCPU, "", ""},
+			row{"scale, same lab without speakers: controller assigned every IP (first round)", secs(first.Bare), "", ""},
+			row{"scale, CPU used by the lab's processes without speakers", first.BareCPU, "", ""},
 		)
 	}
 	if res.passes != "" {
-		rows = append(rows, row{"scale, layer2 reconcile passes (full recomputations) per speaker during the run", res.passes, "", ""})
+		rows = append(rows, row{"scale, layer2 reconcile passes (full recomputations) per speaker during the run (last round)", res.passes, "", ""})
 	}
 	rows = append(rows,
-		row{"scale, API writes in the lab (whole run, incl. set-up)", res.writes, "", ""},
-		row{"scale, CPU used by the lab's processes during the run", res.cpu, "", ""},
-		row{"scale, CPU used by the API server alone (baseline, Services + statuses)", baseCPU, "", ""},
+		row{"scale, API writes in the lab (whole run, incl. set-up; last round)", res.writes, "", ""},
+		row{"scale, CPU used by the lab's processes during the run (last round)", res.cpu, "", ""},
+		row{"scale, CPU used by the API server alone (baseline, Services + statuses; last round)", lastRound.DirectCPU, "", ""},
 	)
 	return rows, nil
 }
@@ -142,7 +151,9 @@ func reconcilePasses(ctx context.Context, l *lab.Lab) []float64 {
 	return out
 }
 
-func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
+// labScaleRun times the burst on a fresh lab; only the last round (final)
+// goes on to the steady state: MACs per IP and memory after settling.
+func labScaleRun(ctx context.Context, o options, final bool) (scaleResult, error) {
 	var res scaleResult
 	l, err := benchkit.StartLab(ctx, o.KeepDir, []netip.Prefix{mustPrefix(bigPool)}, progress)
 	if err != nil {
@@ -303,6 +314,9 @@ func labScaleRun(ctx context.Context, o options) (scaleResult, error) {
 		}
 	}
 	progress("  every IP answers ARP after %s", secs(res.answered))
+	if !final {
+		return res, nil
+	}
 
 	progress("  settling for %s", o.settle)
 	if err := benchkit.Sleep(ctx, o.settle); err != nil {

@@ -23,12 +23,14 @@ type SpeakerFlags struct {
 	CPUProfile      time.Duration // -cpu-profile
 	WithoutSpeakers bool          // -compare-without-speakers
 	APIProfile      time.Duration // -apiserver-profile
+	Rounds          int           // -rounds
 	extraArgs       string        // -speaker-args
 }
 
 // Register defines the flags on fs, with their defaults.
 func (f *SpeakerFlags) Register(fs *flag.FlagSet) {
 	fs.IntVar(&f.Concurrency, "concurrency", 16, "goroutines creating Services (same in the scale run and its baseline)")
+	fs.IntVar(&f.Rounds, "rounds", 3, "scale rounds, each the API-server-alone baselines then the lab run; the ratio reported is the median of the rounds' (the machine's speed drifts)")
 	fs.DurationVar(&f.PhaseTimeout, "phase-timeout", 5*time.Minute, "bound on each wait of the scale run")
 	fs.BoolVar(&f.KeepDir, "keep-dir", false, "keep each lab's directory (process logs) and print where")
 	fs.StringVar(&f.extraArgs, "speaker-args", "", "extra speaker flags, space-separated (e.g. \"--log-level debug\")")
