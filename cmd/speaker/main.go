@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -43,6 +44,15 @@ func main() {
 	}
 }
 
+// maxProcs is the GOMAXPROCS to set for the --max-procs flag: 0 to leave
+// the runtime's choice (no flag, or the GOMAXPROCS variable set).
+func maxProcs(flag int, env string) int {
+	if env != "" || flag <= 0 {
+		return 0
+	}
+	return flag
+}
+
 func envInt(name string, def int) int {
 	if v := os.Getenv(name); v != "" {
 		var n int
@@ -60,7 +70,7 @@ type flags struct {
 	mlBindPort, port, healthPort, bgpDebounce                                 int
 	mlWAN, ignoreExcludeLB, frrk8sPassthrough                                 bool
 	memLimit                                                                  int64
-	gcPercent                                                                 int
+	gcPercent, maxProcs                                                       int
 	heartbeat, deadAfter, holdDown, debounce                                  time.Duration
 }
 
@@ -95,6 +105,7 @@ func parseFlags() *flags {
 	flag.StringVar(&f.tlsCurves, "tls-curve-preferences", "", "comma-separated TLS curves")
 	flag.StringVar(&f.metricsCertDir, "metrics-cert-dir", "", "directory with tls.crt and tls.key for the metrics server")
 	flag.IntVar(&f.gcPercent, "gc-percent", 10, "Go garbage collection target percentage while the speaker is quiet (GOGC wins when set; 0 leaves the default): the heap may grow this much over live data before a collection. During bursts of changes the target is 100, so a burst costs less CPU; once quiet, a small target keeps the resident set close to the live data")
+	flag.IntVar(&f.maxProcs, "max-procs", 1, "CPUs the speaker's Go code may use at once (GOMAXPROCS wins when set; 0: Go's default, the CPU count or the container's CPU limit). The speaker works in short bursts: one CPU keeps a burst of Service changes from taking several of the node's CPUs at once, from its workloads or, in a small cluster, from the control plane, for a few milliseconds more latency while a large pass runs")
 	flag.Int64Var(&f.memLimit, "go-memory-limit", -1, "soft limit for the Go heap in bytes (GOMEMLIMIT wins when set); -1: 90% of the container's memory limit, none without one; 0: none. A limit below what a burst of Services needs costs much GC time")
 	flag.Parse()
 	return f
@@ -119,6 +130,9 @@ func run() error {
 	}
 	if os.Getenv("GOGC") != "" {
 		f.gcPercent = 0 // the environment decides
+	}
+	if n := maxProcs(f.maxProcs, os.Getenv("GOMAXPROCS")); n > 0 {
+		runtime.GOMAXPROCS(n)
 	}
 	if f.gcPercent > 0 {
 		debug.SetGCPercent(max(f.gcPercent, busyGCPercent)) // start-up is busy

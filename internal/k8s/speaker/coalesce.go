@@ -11,7 +11,8 @@ import (
 // wait for its end. When events keep arriving right as windows close (a
 // burst), the next window is twice the previous one and its pass runs at
 // its end: a burst of thousands of objects costs one pass per window
-// rather than one every few milliseconds.
+// rather than one every few milliseconds. A burst ends with a quiet spell
+// of twice the window, and at least quietSpell.
 //
 // How wide a window may grow depends on how long the burst has lasted: at
 // most an eighth of its age so far (and never more than the limit). A
@@ -30,6 +31,11 @@ type coalescer struct {
 // burstShare is the widest window as a share of the burst's age.
 const burstShare = 8
 
+// quietSpell is the shortest gap after a window that ends a burst: a
+// burst's events arrive unevenly (creators waiting on the API server), and
+// a stall of a few milliseconds must not restart it with narrow windows.
+const quietSpell = 100 * time.Millisecond
+
 // delay returns how long the pass for an event at now waits: 0 to run it
 // at once. base is the window after a quiet spell; limit bounds the
 // widening (limit <= 0 disables coalescing).
@@ -45,7 +51,7 @@ func (c *coalescer) delay(now time.Time, base, limit time.Duration) time.Duratio
 		return c.cur - since
 	}
 	c.start = now
-	if since < 2*c.cur {
+	if since < max(2*c.cur, quietSpell) {
 		// Still busy: the previous window closed moments ago, with its
 		// pass. This event waits for the end of a wider window, so a
 		// burst costs one pass per window.

@@ -114,3 +114,37 @@ func TestCoalescerWindowBoundedByBurstAge(t *testing.T) {
 		t.Errorf("four seconds into the burst: window %v, want %v", cur, limit)
 	}
 }
+
+// A long burst whose events arrive unevenly (every 3 ms, with a 30 ms
+// stall every 200 ms: creators waiting on the API server) stays one
+// burst: its windows grow and ten seconds of events cost a few dozen
+// passes, not hundreds.
+func TestCoalescerUnevenBurstStaysOneBurst(t *testing.T) {
+	var c coalescer
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	passes, immediate := 0, 0
+	var start time.Time
+	for at := t0; at.Before(t0.Add(10 * time.Second)); at = at.Add(3 * ms) {
+		if at.Sub(t0)%(200*ms) < 3*ms {
+			at = at.Add(30 * ms)
+		}
+		d := c.delay(at, 5*ms, 500*ms)
+		if d == 0 {
+			immediate++
+		}
+		if !c.start.Equal(start) { // a new window: one pass
+			passes++
+			start = c.start
+		}
+	}
+	if immediate != 1 {
+		t.Errorf("%d events ran at once; want only the burst's first", immediate)
+	}
+	if passes > 60 {
+		t.Errorf("%d passes for a 10 s burst; want a few dozen", passes)
+	}
+	if c.cur != 500*ms {
+		t.Errorf("window at the end of the burst %v; want the limit", c.cur)
+	}
+}
