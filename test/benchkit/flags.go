@@ -2,12 +2,12 @@ package benchkit
 
 import (
 	"context"
-
 	"flag"
 	"fmt"
-	"k8s.io/client-go/kubernetes"
 	"strings"
 	"time"
+
+	"k8s.io/client-go/kubernetes"
 )
 
 // SpeakerFlags are the flags the speaker benchmarks (hack/benchl2,
