@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -153,8 +154,14 @@ func (m *Membership) Run(ctx context.Context) error {
 	if !m.started.CompareAndSwap(false, true) {
 		return errors.New("membership: Run called twice")
 	}
+	t, err := newTransport(net.ParseIP(m.cfg.BindAddr), m.cfg.BindPort, m.log)
+	if err != nil {
+		return fmt.Errorf("starting memberlist: %w", err)
+	}
+	m.mlConf.Transport = t
 	ml, err := memberlist.Create(m.mlConf)
 	if err != nil {
+		t.Shutdown()
 		return fmt.Errorf("starting memberlist on %s:%d: %w", m.cfg.BindAddr, m.cfg.BindPort, err)
 	}
 	local := ml.LocalNode()
