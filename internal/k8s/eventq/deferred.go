@@ -15,7 +15,9 @@ import (
 // Deferred puts events behind the writes that matter: while the owner is
 // busy (a burst of Services being converged or announced), events are held
 // back so they do not compete with the status writes for the API server;
-// once the burst is over the backlog drains at full speed. The hold is
+// once the burst is over the backlog drains at a steady pace (at most one
+// event per drain interval: the recorder behind it queues at most 1,000
+// and drops the rest, while it writes them one by one). The hold is
 // bounded: an event that has waited maxHold goes out even while busy, at
 // the trickle pace. Nothing is dropped, the order is kept, and the
 // condition on each Service tells the same story immediately.
@@ -28,6 +30,7 @@ type Deferred struct {
 	busyFor atomic.Int64 // time.Duration
 	maxHold time.Duration
 	trickle time.Duration
+	drain   time.Duration // the least time between two events
 	now     func() time.Time
 
 	lastWrite atomic.Int64 // unix nanoseconds
@@ -45,11 +48,14 @@ type queued struct {
 // Defaults: busy for a second after the last write (longer than the
 // speaker's widest coalescing window, so a burst reads as one), events
 // held for at most 30 seconds (the status writers' bound too), then four
-// a second while still busy.
+// a second while still busy; a backlog drains at 100 a second, well
+// within what the recorder writes (one request of a few milliseconds
+// each), so its queue never overflows.
 const (
 	defaultBusyFor = time.Second
 	defaultMaxHold = 30 * time.Second
 	defaultTrickle = 250 * time.Millisecond
+	defaultDrain   = 10 * time.Millisecond
 )
 
 // NewDeferred queues events for next. With scheme, a queued event keeps
@@ -57,7 +63,7 @@ const (
 // would: an object from a cache list would otherwise keep the whole list
 // alive until the event goes out, which in a burst can be minutes.
 func NewDeferred(next record.EventRecorder, scheme *runtime.Scheme) *Deferred {
-	d := &Deferred{next: next, scheme: scheme, maxHold: defaultMaxHold, trickle: defaultTrickle, now: time.Now, wake: make(chan struct{}, 1)}
+	d := &Deferred{next: next, scheme: scheme, maxHold: defaultMaxHold, trickle: defaultTrickle, drain: defaultDrain, now: time.Now, wake: make(chan struct{}, 1)}
 	d.busyFor.Store(int64(defaultBusyFor))
 	return d
 }
@@ -122,9 +128,10 @@ func (d *Deferred) pop() (queued, bool) {
 	return e, true
 }
 
-// Start implements manager.Runnable. On stop it flushes what is queued.
+// Start implements manager.Runnable. On stop it hands what is queued to the
+// recorder at once (which keeps up to 1,000 of them).
 func (d *Deferred) Start(ctx context.Context) error {
-	var paced time.Time // when the last overdue event went out while busy
+	var paced time.Time // when the last event went out
 	for {
 		if w := d.wait(d.now()); w > 0 {
 			// Busy: hold on until the component is idle or the oldest
@@ -141,17 +148,20 @@ func (d *Deferred) Start(ctx context.Context) error {
 			}
 			continue
 		}
+		// Overdue events while busy go out at the trickle pace, a backlog
+		// at the drain pace.
+		pace := d.drain
 		if d.busyNow() {
-			// Overdue events while busy go out at the trickle pace.
-			if w := paced.Add(d.trickle).Sub(d.now()); w > 0 {
-				select {
-				case <-ctx.Done():
-					d.flush()
-					return nil
-				case <-time.After(w):
-				}
+			pace = d.trickle
+		}
+		if w := paced.Add(pace).Sub(d.now()); w > 0 && d.queued() {
+			select {
+			case <-ctx.Done():
+				d.flush()
+				return nil
+			case <-time.After(w):
 			}
-			paced = d.now()
+			continue // look again: the component may be busy now
 		}
 		e, ok := d.pop()
 		if !ok {
@@ -163,7 +173,15 @@ func (d *Deferred) Start(ctx context.Context) error {
 			}
 		}
 		d.next.Event(e.obj, e.typ, e.reason, e.message)
+		paced = d.now()
 	}
+}
+
+// queued tells whether events wait.
+func (d *Deferred) queued() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.queue) > 0
 }
 
 func (d *Deferred) busyNow() bool {

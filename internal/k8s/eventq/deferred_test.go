@@ -144,3 +144,34 @@ func (c *capture) Eventf(obj runtime.Object, _, _, _ string, _ ...any) {
 func (c *capture) AnnotatedEventf(obj runtime.Object, _ map[string]string, _, _, _ string, _ ...any) {
 	c.objs = append(c.objs, obj)
 }
+
+// A backlog drains at the drain pace, not all at once: the recorder
+// behind queues at most 1,000 events and drops the rest.
+func TestDeferredBacklogDrainsAtAPace(t *testing.T) {
+	rec := record.NewFakeRecorder(100)
+	d := NewDeferred(rec, nil)
+	d.drain = 20 * time.Millisecond
+	d.busyFor.Store(int64(time.Hour))
+	d.Wrote()
+	for i := range 40 {
+		d.Event(&corev1.Service{}, corev1.EventTypeNormal, "IPAllocated", fmt.Sprint(i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Start(ctx) }()
+	d.busyFor.Store(0) // the burst is over
+	d.Event(&corev1.Service{}, corev1.EventTypeNormal, "IPAllocated", "40")
+	time.Sleep(200 * time.Millisecond)
+	if n := len(rec.Events); n < 3 || n > 15 {
+		t.Errorf("%d events out 200 ms into the drain at one per 20 ms, want about 10", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(rec.Events) < 41 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if len(rec.Events) != 41 {
+		t.Fatalf("%d events delivered, want 41", len(rec.Events))
+	}
+}
