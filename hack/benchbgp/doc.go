@@ -23,7 +23,10 @@
 //     accepted prefix counts, read every 20 ms; every router's RIB is
 //     checked in full at the end), versus a fresh API server alone
 //     creating the same Services and writing their statuses (same
-//     concurrency). Target: within 2x.
+//     concurrency), with and without their EndpointSlices. -rounds (3)
+//     rounds, each the baselines then a lab; the ratio reported is the
+//     median of the rounds', and only the last round goes on to the full
+//     RIB check and the memory. Target: within 2x.
 //  4. Memory (scale lab, after the scale run and -settle, 40 s of steady
 //     state): each speaker's VmRSS and VmHWM with those Services announced
 //     to 3 peers. Target: < 60 MiB.
@@ -36,5 +39,6 @@
 // and the speaker's largest memory mappings. -compare-without-speakers
 // also times the scale workload on a lab without speakers; -keep-dir keeps
 // the labs' logs; -pprof-port saves the speakers' heap profiles after the
-// scale run (and with -cpu-profile node1's CPU profile during it).
+// scale run (and with -cpu-profile node1's CPU profile during it);
+// -apiserver-profile saves the API server's CPU profile and goroutines.
 package main

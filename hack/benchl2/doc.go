@@ -16,10 +16,12 @@
 //     worst < 2 s, no conflict.
 //  2. Scale: -services L2 Services with one endpoint each (spread over the
 //     nodes) created at once on a fresh three-node lab; time until a raw
-//     ARP prober in the client namespace has heard an answer for every IP
-//     of the pool, versus a fresh API server alone creating the same
-//     Services and writing their statuses (same concurrency). Target:
-//     within 2x.
+//     ARP prober in the client namespace (asking for each assigned IP not
+//     answered yet, every 250 ms) has heard an answer for every IP of the
+//     pool, versus a fresh API server alone creating the same Services and
+//     writing their statuses (same concurrency), with and without their
+//     EndpointSlices. -rounds (3) rounds, each the baselines then a lab;
+//     the ratio reported is the median of the rounds'. Target: within 2x.
 //  3. Memory: each speaker's VmRSS and VmHWM with those Services announced,
 //     read after -settle (40 s: steady state, with memberlist, heartbeats
 //     and periodic checks run), and how much of it is anonymous versus
@@ -30,7 +32,8 @@
 // reconcile count (controller-runtime's metric, read from each speaker's
 // metrics endpoint inside its node), and the API server's write requests.
 // -compare-without-speakers also times the same workload on a lab without
-// speakers; -pprof-port with -cpu-profile saves the speakers' profiles.
+// speakers; -pprof-port with -cpu-profile saves the speakers' profiles,
+// -apiserver-profile the API server's (CPU, and its goroutines halfway).
 //
 // Progress goes to stderr, the table to stdout. Every wait is bounded; the
 // labs are torn down on return and on SIGINT/SIGTERM.
