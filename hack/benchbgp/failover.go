@@ -140,7 +140,7 @@ func (rl *routerLab) trial(ctx context.Context, i int) (failure, error) {
 		return f, fmt.Errorf("%s did not come back: %w", node, err)
 	}
 	f.recovered = back
-	progress("    %s back (all paths, BFD up) %s after its speaker restarted", node, secs(back))
+	progress("    %s back (all paths, BFD up) %s after its speaker restarted", node, benchkit.Secs(back))
 	return f, nil
 }
 
@@ -201,7 +201,7 @@ func failoverRows(trials []failure) []row {
 		rows = append(rows, row{fmt.Sprintf("node dies, trials without a drop within %s (BFD / hold)", withdrawBound), fmt.Sprintf("%d / %d of %d", n-len(bfd), n-len(hold), n), "0", ""})
 	}
 	if len(rec) > 0 {
-		rows = append(rows, row{"recovery, link up + speaker restarted -> all paths and BFD steady, median / worst", secs(benchkit.Median(rec)) + " / " + secs(slices.Max(rec)), "", ""})
+		rows = append(rows, row{"recovery, link up + speaker restarted -> all paths and BFD steady, median / worst", benchkit.Secs(benchkit.Median(rec)) + " / " + benchkit.Secs(slices.Max(rec)), "", ""})
 	}
 	return rows
 }

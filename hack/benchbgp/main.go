@@ -83,8 +83,6 @@ func run(ctx context.Context, o options) ([]row, error) {
 // progress writes a progress line to stderr.
 var progress = benchkit.NewProgress(os.Stderr, "benchbgp", "15:04:05.000")
 
-func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
 func msec(d time.Duration) string {
 	return fmt.Sprintf("%d ms", d.Round(time.Millisecond).Milliseconds())
 }

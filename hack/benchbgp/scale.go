@@ -53,9 +53,9 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 		})
 	if len(rounds) > 0 {
 		rows = append(rows,
-			row{"scale, create " + n + " Services at once -> a path from each of the 3 nodes for every one in FRR's RIB, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.Lab) }), "", ""},
-			row{"scale, API server alone: create " + n + " Services + write statuses, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.Direct) }), "", ""},
-			row{"scale, API server alone: the same + " + n + " EndpointSlices, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.DirectSlices) }), "", ""},
+			row{"scale, create " + n + " Services at once -> a path from each of the 3 nodes for every one in FRR's RIB, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.Lab) }), "", ""},
+			row{"scale, API server alone: create " + n + " Services + write statuses, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.Direct) }), "", ""},
+			row{"scale, API server alone: the same + " + n + " EndpointSlices, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.DirectSlices) }), "", ""},
 			row{"scale, FRR complete / API server alone", benchkit.MedianRatios(rounds), scaleTarget, metalLBScale},
 			row{"scale, the same ratio in each round (against the run with slices)", benchkit.EachRound(rounds, func(r benchkit.Round) string {
 				return fmt.Sprintf("%.2fx (%.2fx)", r.Ratio(), r.RatioSlices())
@@ -65,7 +65,7 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 	if err != nil {
 		return rows, err
 	}
-	first, lastRound := benchkit.FirstBare(rounds), rounds[len(rounds)-1]
+	first, lastRound := rounds[0].Comparison, rounds[len(rounds)-1]
 	bare, bareCPU, baseCPU := first.Bare, first.BareCPU, lastRound.DirectCPU
 	var names []string
 	for name := range res.routers {
@@ -74,19 +74,19 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 	slices.Sort(names)
 	var parts, complete []string
 	for _, name := range names {
-		parts = append(parts, fmt.Sprintf("%s %s", name, secs(res.routers[name])))
+		parts = append(parts, fmt.Sprintf("%s %s", name, benchkit.Secs(res.routers[name])))
 	}
 	for _, r := range scaleRouters {
 		complete = append(complete, fmt.Sprintf("%s %s", r.name, res.complete[r.name]))
 	}
 	rows = append(rows,
-		row{"scale, of which: controller assigned every IP (last round)", secs(res.assigned), "", ""},
+		row{"scale, of which: controller assigned every IP (last round)", benchkit.Secs(res.assigned), "", ""},
 		row{"scale, every route complete as each router's client reports it (polled every 0.25 s for BIRD and GoBGP; last round)", strings.Join(parts, ", "), "", ""},
 		row{"scale, prefixes with a path from every node at the end, per router", strings.Join(complete, ", "), fmt.Sprintf("%d each", o.services+1), ""},
 	)
 	if o.WithoutSpeakers {
 		rows = append(rows,
-			row{"scale, same workload on a lab without speakers: controller assigned every IP (first round)", secs(bare), "", ""},
+			row{"scale, same workload on a lab without speakers: controller assigned every IP (first round)", benchkit.Secs(bare), "", ""},
 			row{"scale, CPU used by the lab's processes without speakers", bareCPU, "", ""},
 		)
 	}
@@ -233,23 +233,23 @@ func labScaleRun(ctx context.Context, o options, final bool) (scaleResult, error
 			if err != nil {
 				return res, fmt.Errorf("creating the Services: %w", err)
 			}
-			progress("  all Services and slices created after %s", secs(time.Since(start)))
+			progress("  all Services and slices created after %s", benchkit.Secs(time.Since(start)))
 			created = nil
 		case <-assignedc:
 			res.assigned = seen.At().Sub(start)
-			progress("  controller assigned every IP after %s", secs(res.assigned))
+			progress("  controller assigned every IP after %s", benchkit.Secs(res.assigned))
 			assignedc = nil
 		default:
 		}
 		if time.Now().After(nextReport) {
-			progress("  %d/%d assigned, FRR has %v prefixes per node after %s", seen.Count(), o.services, counts(last, nodeIPs), secs(time.Since(start)))
+			progress("  %d/%d assigned, FRR has %v prefixes per node after %s", seen.Count(), o.services, counts(last, nodeIPs), benchkit.Secs(time.Since(start)))
 			nextReport = nextReport.Add(5 * time.Second)
 		}
 		if err := benchkit.Sleep(ctx, frrPoll); err != nil {
 			return res, fmt.Errorf("FRR has %v prefixes per node, %d/%d assigned: %w", counts(last, nodeIPs), seen.Count(), o.services, err)
 		}
 	}
-	progress("  FRR has every path of every prefix after %s", secs(res.frr))
+	progress("  FRR has every path of every prefix after %s", benchkit.Secs(res.frr))
 	if assignedc != nil {
 		select {
 		case <-assignedc:
@@ -265,7 +265,7 @@ func labScaleRun(ctx context.Context, o options, final bool) (scaleResult, error
 	progress("  API writes so far: %s", res.writes)
 	for _, r := range routers[1:] {
 		if _, ok := res.routers[r.Name]; ok {
-			progress("  %s complete after %s", r.Name, secs(res.routers[r.Name]))
+			progress("  %s complete after %s", r.Name, benchkit.Secs(res.routers[r.Name]))
 		} else {
 			progress("  %s not complete within %s", r.Name, o.PhaseTimeout)
 		}
@@ -344,12 +344,12 @@ func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
 		return 0, "", err
 	}
 	t, err := benchkit.TimeWorkload(ctx, scaleWorkload(cs, o, benchkit.NodeBackends(l)), func(d time.Duration) {
-		progress("  all Services and slices created after %s", secs(d))
+		progress("  all Services and slices created after %s", benchkit.Secs(d))
 	})
 	if err != nil {
 		return 0, "", err
 	}
-	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", secs(t.Took), t.CPU, benchkit.APIWrites(ctx, cs, 50))
+	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", benchkit.Secs(t.Took), t.CPU, benchkit.APIWrites(ctx, cs, 50))
 	return t.Took, t.CPU, nil
 }
 

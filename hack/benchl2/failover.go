@@ -379,7 +379,7 @@ func (f *failoverLab) trial(ctx context.Context, i int, prev string) (trial, err
 	}
 	if ok {
 		progress("    %s -> %s: HTTP back after %s (ARP from the new owner after %s), %d requests failed, served by %s's backend",
-			t.owner, t.next, secs(t.http), secs(t.arp), t.failed, res.body)
+			t.owner, t.next, benchkit.Secs(t.http), benchkit.Secs(t.arp), t.failed, res.body)
 	} else {
 		progress("    %s -> %s: no successful request within %s (%d failed)", t.owner, t.next, failoverBound, t.failed)
 	}
@@ -410,7 +410,7 @@ func (f *failoverLab) trial(ctx context.Context, i int, prev string) (trial, err
 	} else {
 		t.back, t.recovered = true, st.since.Sub(start)
 	}
-	progress("    recovered in %s: %d checks with two MACs, %d with an unanswered IP (over %s)", secs(t.recovered), t.conflicts, t.silent, secs(t.silentFor))
+	progress("    recovered in %s: %d checks with two MACs, %d with an unanswered IP (over %s)", benchkit.Secs(t.recovered), t.conflicts, t.silent, benchkit.Secs(t.silentFor))
 	return t, nil
 }
 
@@ -449,13 +449,13 @@ func failoverRows(trials []trial) []row {
 			all[i] = fmt.Sprintf("%.2f", d.Seconds())
 		}
 		rows = append(rows,
-			row{fmt.Sprintf("failover, link down -> HTTP served, median of %d", len(httpT)), secs(benchkit.Median(httpT)), "< 1 s", metalLBFailover},
-			row{"failover, worst", secs(slices.Max(httpT)), "< 2 s", ""},
+			row{fmt.Sprintf("failover, link down -> HTTP served, median of %d", len(httpT)), benchkit.Secs(benchkit.Median(httpT)), "< 1 s", metalLBFailover},
+			row{"failover, worst", benchkit.Secs(slices.Max(httpT)), "< 2 s", ""},
 			row{"failover, each trial (s)", strings.Join(all, ", "), "", ""},
 		)
 	}
 	if len(arpT) > 0 {
-		rows = append(rows, row{"failover, link down -> first ARP from the new owner, median / worst", secs(benchkit.Median(arpT)) + " / " + secs(slices.Max(arpT)), "", ""})
+		rows = append(rows, row{"failover, link down -> first ARP from the new owner, median / worst", benchkit.Secs(benchkit.Median(arpT)) + " / " + benchkit.Secs(slices.Max(arpT)), "", ""})
 	}
 	rows = append(rows,
 		row{"failover, owners in turn", strings.Join(owners, ", "), "", ""},
@@ -463,9 +463,9 @@ func failoverRows(trials []trial) []row {
 		row{"failover, trials with 2 MACs at a check after recovery", fmt.Sprintf("%d of %d", conflicted, n), "0", ""},
 		row{"failover, trials whose original owners did not come back", fmt.Sprintf("%d of %d", slow, n), "", ""},
 	)
-	rows = append(rows, row{"recovery, span of ARP checks (every ~0.25 s) finding an IP unanswered, median / worst", secs(benchkit.Median(silentT)) + " / " + secs(slices.Max(silentT)), "", ""})
+	rows = append(rows, row{"recovery, span of ARP checks (every ~0.25 s) finding an IP unanswered, median / worst", benchkit.Secs(benchkit.Median(silentT)) + " / " + benchkit.Secs(slices.Max(silentT)), "", ""})
 	if len(recT) > 0 {
-		rows = append(rows, row{"recovery, speaker restarted -> original owners alone, median / worst", secs(benchkit.Median(recT)) + " / " + secs(slices.Max(recT)), "", ""})
+		rows = append(rows, row{"recovery, speaker restarted -> original owners alone, median / worst", benchkit.Secs(benchkit.Median(recT)) + " / " + benchkit.Secs(slices.Max(recT)), "", ""})
 	}
 	return rows
 }

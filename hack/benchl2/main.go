@@ -76,5 +76,3 @@ func run(ctx context.Context, o options) ([]row, error) {
 
 // progress writes a progress line to stderr.
 var progress = benchkit.NewProgress(os.Stderr, "benchl2", "15:04:05.000")
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }

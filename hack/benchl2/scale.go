@@ -85,9 +85,9 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 	}
 	lastRound := rounds[len(rounds)-1]
 	rows = append(rows,
-		row{"scale, create " + n + " L2 Services -> every IP answers ARP, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.Lab) }), "", ""},
-		row{"scale, API server alone: create " + n + " Services + write statuses, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.Direct) }), "", ""},
-		row{"scale, API server alone: the same + " + n + " EndpointSlices, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return secs(r.DirectSlices) }), "", ""},
+		row{"scale, create " + n + " L2 Services -> every IP answers ARP, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.Lab) }), "", ""},
+		row{"scale, API server alone: create " + n + " Services + write statuses, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.Direct) }), "", ""},
+		row{"scale, API server alone: the same + " + n + " EndpointSlices, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.DirectSlices) }), "", ""},
 		row{"scale, ARP answered / API server alone", benchkit.MedianRatios(rounds), "<= 2x", metalLBScale},
 		row{"scale, the same ratio in each round (against the run with slices)", benchkit.EachRound(rounds, func(r benchkit.Round) string {
 			return fmt.Sprintf("%.2fx (%.2fx)", r.Ratio(), r.RatioSlices())
@@ -97,7 +97,7 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 		return rows, err
 	}
 	rows = append(rows,
-		row{"scale, of which: controller assigned every IP (last round)", secs(res.assigned), "", ""},
+		row{"scale, of which: controller assigned every IP (last round)", benchkit.Secs(res.assigned), "", ""},
 		row{"scale, IPs answered by exactly one / several / no MAC after settling", fmt.Sprintf("%d / %d / %d", res.single, res.multi, res.none), fmt.Sprintf("%d / 0 / 0", o.services), ""},
 		row{"scale, IPs per node", res.perNode, "", ""},
 	)
@@ -108,9 +108,9 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s with %s Services: anonymous + file-backed (the binary)", m.Node, n), benchkit.MiB(m.Anon) + " + " + benchkit.MiB(m.File), "", ""})
 	}
 	if o.WithoutSpeakers {
-		first := benchkit.FirstBare(rounds)
+		first := rounds[0].Comparison
 		rows = append(rows,
-			row{"scale, same lab without speakers: controller assigned every IP (first round)", secs(first.Bare), "", ""},
+			row{"scale, same lab without speakers: controller assigned every IP (first round)", benchkit.Secs(first.Bare), "", ""},
 			row{"scale, CPU used by the lab's processes without speakers", first.BareCPU, "", ""},
 		)
 	}
@@ -264,11 +264,11 @@ func labScaleRun(ctx context.Context, o options, final bool) (scaleResult, error
 			if err != nil {
 				return res, fmt.Errorf("creating the Services: %w", err)
 			}
-			progress("  all Services and slices created after %s", secs(time.Since(start)))
+			progress("  all Services and slices created after %s", benchkit.Secs(time.Since(start)))
 			created = nil
 		case <-assignedc:
 			res.assigned = seen.At().Sub(start)
-			progress("  controller assigned every IP after %s", secs(res.assigned))
+			progress("  controller assigned every IP after %s", benchkit.Secs(res.assigned))
 			assignedc = nil
 		default:
 		}
@@ -276,7 +276,7 @@ func labScaleRun(ctx context.Context, o options, final bool) (scaleResult, error
 			break
 		}
 		if time.Now().After(nextReport) {
-			progress("  %d/%d assigned, %d/%d answer ARP after %s (prober drops %d)", seen.Count(), o.services, done, o.services, secs(time.Since(start)), p.drops())
+			progress("  %d/%d assigned, %d/%d answer ARP after %s (prober drops %d)", seen.Count(), o.services, done, o.services, benchkit.Secs(time.Since(start)), p.drops())
 			nextReport = nextReport.Add(5 * time.Second)
 		}
 		if err := p.request(ctx, pending); err != nil {
@@ -313,7 +313,7 @@ func labScaleRun(ctx context.Context, o options, final bool) (scaleResult, error
 			return res, ctx.Err()
 		}
 	}
-	progress("  every IP answers ARP after %s", secs(res.answered))
+	progress("  every IP answers ARP after %s", benchkit.Secs(res.answered))
 	if !final {
 		return res, nil
 	}
@@ -405,12 +405,12 @@ func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
 	}
 	o.SaveAPIServerProfile(ctx, cs, "kube-apiserver-bare", progress)
 	t, err := benchkit.TimeWorkload(ctx, scaleWorkload(cs, o, benchkit.NodeBackends(l)), func(d time.Duration) {
-		progress("  all Services and slices created after %s", secs(d))
+		progress("  all Services and slices created after %s", benchkit.Secs(d))
 	})
 	if err != nil {
 		return 0, "", err
 	}
-	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", secs(t.Took), t.CPU, benchkit.APIWrites(ctx, cs, 50))
+	progress("  controller assigned every IP after %s; CPU: %s; API writes: %s", benchkit.Secs(t.Took), t.CPU, benchkit.APIWrites(ctx, cs, 50))
 	return t.Took, t.CPU, nil
 }
 

@@ -77,14 +77,5 @@ func EachRound(rs []Round, fn func(Round) string) string {
 	return strings.Join(parts, ", ")
 }
 
-// FirstBare returns the first round's comparison (the one with the lab
-// without speakers, if asked for).
-func FirstBare(rs []Round) Comparison {
-	if len(rs) == 0 {
-		return Comparison{}
-	}
-	return rs[0].Comparison
-}
-
 // Secs formats a duration in seconds: "4.13 s".
 func Secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }

@@ -51,7 +51,7 @@ func TestScaleRounds(t *testing.T) {
 	if got, want := EachRound(rs, func(r Round) string { return Secs(r.Lab) }), "6.00 s, 3.00 s, 9.00 s"; got != want {
 		t.Errorf("EachRound = %q; want %q", got, want)
 	}
-	if FirstBare(rs).Bare != 5*time.Second || rs[1].Bare != 0 {
+	if rs[0].Bare != 5*time.Second || rs[1].Bare != 0 {
 		t.Errorf("the lab without speakers runs in the first round only: %+v", rs)
 	}
 	if got, want := MedianRatios(rs[:1]), "3.00x (2.00x against the run with slices)"; got != want {
