@@ -107,7 +107,7 @@ func (d *Deferred) wait(now time.Time) time.Duration {
 	}
 	since := d.queue[0].at
 	d.mu.Unlock()
-	idle := time.Unix(0, d.lastWrite.Load()).Add(time.Duration(d.busyFor.Load()))
+	idle := d.idleAt()
 	overdue := since.Add(d.maxHold)
 	if !now.Before(idle) || !now.Before(overdue) {
 		return 0
@@ -184,9 +184,12 @@ func (d *Deferred) queued() bool {
 	return len(d.queue) > 0
 }
 
-func (d *Deferred) busyNow() bool {
-	return d.now().Sub(time.Unix(0, d.lastWrite.Load())) < time.Duration(d.busyFor.Load())
+// idleAt is when the component stops counting as busy.
+func (d *Deferred) idleAt() time.Time {
+	return time.Unix(0, d.lastWrite.Load()).Add(time.Duration(d.busyFor.Load()))
 }
+
+func (d *Deferred) busyNow() bool { return d.now().Before(d.idleAt()) }
 
 func (d *Deferred) flush() {
 	for {

@@ -13,59 +13,76 @@ import (
 	"k8s.io/client-go/tools/record"
 )
 
-func TestDeferredEventsNothingLostAndHeldBackWhileBusy(t *testing.T) {
-	rec := record.NewFakeRecorder(1000)
+// heldBack returns a Deferred writing to rec, busy for an hour, with n
+// events of reason (messages "0" .. "n-1") queued.
+func heldBack(rec record.EventRecorder, n int, reason string) *Deferred {
 	d := NewDeferred(rec, nil)
-	d.busyFor.Store(int64(time.Hour)) // busy for the whole first phase
+	d.busyFor.Store(int64(time.Hour))
 	d.Wrote()
-	svc := &corev1.Service{}
-	for i := range 50 {
-		d.Event(svc, corev1.EventTypeNormal, "IPAllocated", fmt.Sprint(i))
+	for i := range n {
+		d.Event(&corev1.Service{}, corev1.EventTypeNormal, reason, fmt.Sprint(i))
 	}
+	return d
+}
+
+// start runs d until stop is called; stop returns what Start returned.
+func start(d *Deferred) (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- d.Start(ctx) }()
+	return func() error {
+		cancel()
+		return <-done
+	}
+}
+
+// waitEvents waits, up to 5 s, until rec holds n events.
+func waitEvents(rec *record.FakeRecorder, n int) {
+	deadline := time.Now().Add(5 * time.Second)
+	for len(rec.Events) < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// expectInOrder reads n events of reason from rec, messages "0" .. "n-1".
+func expectInOrder(t *testing.T, rec *record.FakeRecorder, n int, reason string) {
+	t.Helper()
+	for i := range n {
+		if got, want := <-rec.Events, fmt.Sprintf("Normal %s %d", reason, i); got != want {
+			t.Fatalf("event %d = %q, want %q (order kept)", i, got, want)
+		}
+	}
+}
+
+func TestDeferredEventsNothingLostAndHeldBackWhileBusy(t *testing.T) {
+	rec := record.NewFakeRecorder(1000)
+	d := heldBack(rec, 50, "IPAllocated") // busy for the whole first phase
+	stop := start(d)
 	time.Sleep(200 * time.Millisecond)
 	if n := len(rec.Events); n != 0 {
 		t.Errorf("while busy: %d events out, want all held", n)
 	}
-	// The burst is over: the backlog drains at once, in order.
+	// The burst is over: the backlog drains, in order.
 	d.busyFor.Store(0)
-	d.Event(svc, corev1.EventTypeNormal, "IPAllocated", "50")
-	deadline := time.Now().Add(5 * time.Second)
-	for len(rec.Events) < 51 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
+	d.Event(&corev1.Service{}, corev1.EventTypeNormal, "IPAllocated", "50")
+	waitEvents(rec, 51)
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.Events) != 51 {
 		t.Fatalf("%d events delivered, want all 51", len(rec.Events))
 	}
-	for i := range 51 {
-		if got, want := <-rec.Events, fmt.Sprintf("Normal IPAllocated %d", i); got != want {
-			t.Fatalf("event %d = %q, want %q (order kept)", i, got, want)
-		}
-	}
+	expectInOrder(t, rec, 51, "IPAllocated")
 }
 
 // The hold is bounded: while the component stays busy, events older than
 // maxHold go out at the trickle pace, in order.
 func TestDeferredHoldIsBounded(t *testing.T) {
 	rec := record.NewFakeRecorder(1000)
-	d := NewDeferred(rec, nil)
+	d := heldBack(rec, 40, "nodeAssigned")
 	d.maxHold = 100 * time.Millisecond
 	d.trickle = 20 * time.Millisecond
-	d.busyFor.Store(int64(time.Hour))
-	d.Wrote()
-	svc := &corev1.Service{}
-	for i := range 40 {
-		d.Event(svc, corev1.EventTypeNormal, "nodeAssigned", fmt.Sprint(i))
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- d.Start(ctx) }()
+	stop := start(d)
 	time.Sleep(50 * time.Millisecond)
 	if n := len(rec.Events); n != 0 {
 		t.Errorf("%d events out before the hold ran out", n)
@@ -77,27 +94,21 @@ func TestDeferredHoldIsBounded(t *testing.T) {
 		t.Errorf("%d events out 300 ms after the hold ran out at one per 20 ms, want about 15", n)
 	}
 	// Stopping flushes the rest, in order.
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.Events) != 40 {
 		t.Fatalf("%d events after stop, want all 40", len(rec.Events))
 	}
-	for i := range 40 {
-		if got, want := <-rec.Events, fmt.Sprintf("Normal nodeAssigned %d", i); got != want {
-			t.Fatalf("event %d = %q, want %q", i, got, want)
-		}
-	}
+	expectInOrder(t, rec, 40, "nodeAssigned")
 }
 
 // Without activity, events go out at once.
 func TestDeferredIdleSendsAtOnce(t *testing.T) {
 	rec := record.NewFakeRecorder(10)
 	d := NewDeferred(rec, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = d.Start(ctx) }()
+	stop := start(d)
+	defer stop()
 	d.Event(&corev1.Service{}, corev1.EventTypeNormal, "IPAllocated", "x")
 	select {
 	case got := <-rec.Events:
@@ -149,28 +160,17 @@ func (c *capture) AnnotatedEventf(obj runtime.Object, _ map[string]string, _, _,
 // behind queues at most 1,000 events and drops the rest.
 func TestDeferredBacklogDrainsAtAPace(t *testing.T) {
 	rec := record.NewFakeRecorder(100)
-	d := NewDeferred(rec, nil)
+	d := heldBack(rec, 40, "IPAllocated")
 	d.drain = 20 * time.Millisecond
-	d.busyFor.Store(int64(time.Hour))
-	d.Wrote()
-	for i := range 40 {
-		d.Event(&corev1.Service{}, corev1.EventTypeNormal, "IPAllocated", fmt.Sprint(i))
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- d.Start(ctx) }()
+	stop := start(d)
 	d.busyFor.Store(0) // the burst is over
 	d.Event(&corev1.Service{}, corev1.EventTypeNormal, "IPAllocated", "40")
 	time.Sleep(200 * time.Millisecond)
 	if n := len(rec.Events); n < 3 || n > 15 {
 		t.Errorf("%d events out 200 ms into the drain at one per 20 ms, want about 10", n)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(rec.Events) < 41 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	<-done
+	waitEvents(rec, 41)
+	stop()
 	if len(rec.Events) != 41 {
 		t.Fatalf("%d events delivered, want 41", len(rec.Events))
 	}
