@@ -1,6 +1,7 @@
 package speaker
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -41,7 +42,7 @@ func TestCoalescerWidensDuringBursts(t *testing.T) {
 		cur = d
 	}
 	// The first windows stay narrow (the burst is young), then grow to the limit.
-	if want := []time.Duration{5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 7, 8}; !equalDurations(got, want) {
+	if want := []time.Duration{5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 7, 8}; !slices.Equal(got, want) {
 		t.Errorf("windows (ms) %v, want %v", got, want)
 	}
 	for i := 0; cur < limit && i < 100; i++ {
@@ -72,18 +73,6 @@ func TestCoalescerWidensDuringBursts(t *testing.T) {
 			t.Fatalf("coalescing disabled but delayed %v", d)
 		}
 	}
-}
-
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // A burst's windows are bounded by an eighth of its age: one second into
