@@ -142,6 +142,26 @@ func addressBlock(t *testing.T, k int) netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom4(base), 28)
 }
 
+// run starts start under e's context and returns its stop: it cancels and
+// waits up to waitFor for start to return, reporting an error or a hang
+// under name.
+func (e *env) run(name string, start func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- start(ctx) }()
+	return func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				e.t.Errorf("%s: %v", name, err)
+			}
+		case <-time.After(waitFor):
+			e.t.Errorf("%s did not stop", name)
+		}
+	}
+}
+
 // cachedClient returns a client that reads through an informer cache,
 // running until the test ends.
 func (e *env) cachedClient(cfg *rest.Config) client.Client {
@@ -150,20 +170,7 @@ func (e *env) cachedClient(cfg *rest.Config) client.Client {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- ch.Start(ctx) }()
-	e.stopAll = append(e.stopAll, func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				e.t.Errorf("cache: %v", err)
-			}
-		case <-time.After(waitFor):
-			e.t.Errorf("cache did not stop")
-		}
-	})
+	e.stopAll = append(e.stopAll, e.run("cache", ch.Start))
 	e.cache = ch
 	c, err := client.New(cfg, client.Options{Scheme: cluster.Scheme(), Cache: &client.CacheOptions{Reader: ch}})
 	if err != nil {
@@ -517,22 +524,12 @@ func (e *env) speakerWithClient(node string, live []string, writerClient client.
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.writer.Start(ctx) }()
+	stopWriter := e.run("status writer of "+node, s.writer.Start)
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
 			_ = inf.RemoveEventHandler(reg)
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					e.t.Errorf("status writer of %s: %v", node, err)
-				}
-			case <-time.After(waitFor):
-				e.t.Errorf("status writer of %s did not stop", node)
-			}
+			stopWriter()
 		})
 	}
 	e.stopAll = append(e.stopAll, s.stop)

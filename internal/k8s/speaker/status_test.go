@@ -38,17 +38,7 @@ func statusBurst(e *env, node string, n int, maxDelay time.Duration) (*StatusWri
 	g := &gatedCreates{Client: e.c, first: make(chan struct{}), gate: make(chan struct{})}
 	w := NewStatusWriter(g, ns, node, e.log)
 	w.Workers, w.Quiet, w.MaxDelay = 1, 100*time.Millisecond, maxDelay
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- w.Start(ctx) }()
-	e.stopAll = append(e.stopAll, func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(waitFor):
-			e.t.Error("status writer did not stop")
-		}
-	})
+	e.stopAll = append(e.stopAll, e.run("status writer", w.Start))
 	want := map[string]StatusSpec{}
 	for i := range n {
 		key := fmt.Sprintf("%s/s%d", e.svcNS, i)
