@@ -1,6 +1,10 @@
 package benchkit
 
-import "testing"
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
 
 func TestCPUSummary(t *testing.T) {
 	before := CPUSample{
@@ -22,5 +26,21 @@ func TestCPUSummary(t *testing.T) {
 	want2 := "speaker ×2 3.0 s (2.0, 1.0), kube-apiserver 2.5 s, controller 0.3 s"
 	if got != want1 && got != want2 {
 		t.Errorf("cpuSummary = %q; want %q", got, want1)
+	}
+}
+
+func TestSampleChildrenIncludesThisProgram(t *testing.T) {
+	cmd := exec.Command("sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start sleep: %v", err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	s := SampleChildren()
+	me, ok := s[os.Getpid()]
+	if !ok || me.name != "bench" {
+		t.Errorf("this program: %+v, present %v; want it named bench", me, ok)
+	}
+	if c, ok := s[cmd.Process.Pid]; !ok || c.name != "sleep" {
+		t.Errorf("child: %+v, present %v; want sleep", c, ok)
 	}
 }
