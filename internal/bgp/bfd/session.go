@@ -21,6 +21,16 @@ type Config struct {
 	// Passive: send nothing until the remote system has sent a packet
 	// (RFC 5880 6.1).
 	Passive bool
+	// EchoTx, when non-zero, runs the Echo function (RFC 5880 6.4, 6.8.9)
+	// while the session is Up and the remote system loops echo packets
+	// back (it advertises a non-zero Required Min Echo RX): one echo
+	// packet every max(EchoTx, that value), and the session goes Down
+	// with DiagEchoFailed when none came back for DetectMult intervals.
+	EchoTx time.Duration
+	// EchoRx is the Required Min Echo RX Interval advertised: non-zero
+	// when this system's forwarding plane loops the remote's echo packets
+	// back.
+	EchoRx time.Duration
 }
 
 // Output is what one step of a Session asks its adapter to do.
@@ -36,11 +46,13 @@ type Output struct {
 	// detection timeout); AdminDown tells a failure from a peer that
 	// deliberately ended the session (RFC 5882 section 3.2).
 	Remote State
+	// Echo asks for one echo packet now.
+	Echo bool
 }
 
 // Session is the state machine of one BFD session (RFC 5880 section 6.8)
-// in asynchronous mode, without authentication and without the Echo
-// function. It does no I/O and reads no clock: every method takes the
+// in asynchronous mode, with the Echo function and without
+// authentication. It does no I/O and reads no clock: every method takes the
 // current time, and the adapter calls Advance when Deadline is reached.
 // A Session is not safe for concurrent use.
 type Session struct {
@@ -67,6 +79,12 @@ type Session struct {
 	lastTx, nextTx time.Time // nextTx zero: no periodic transmission
 	interval       time.Duration
 	detectAt       time.Time // zero: detection timer not armed
+
+	// The Echo function: remoteMinEchoRx is the remote's Required Min
+	// Echo RX; echoInterval is 0 while the function is inactive.
+	remoteMinEchoRx      time.Duration
+	echoInterval         time.Duration
+	nextEcho, echoDetect time.Time
 }
 
 // NewSession starts a session in state Down. localDiscr must be non-zero
@@ -108,16 +126,20 @@ func (s *Session) DetectionTime() time.Duration {
 // jitter, 0 when the session does not transmit periodically.
 func (s *Session) TxInterval() time.Duration { return s.interval }
 
+// EchoInterval returns the interval between echo packets, 0 while the Echo
+// function is inactive.
+func (s *Session) EchoInterval() time.Duration { return s.echoInterval }
+
 // Deadline returns when Advance must next run; zero when no timer is
 // running.
 func (s *Session) Deadline() time.Time {
-	switch {
-	case s.nextTx.IsZero():
-		return s.detectAt
-	case s.detectAt.IsZero() || s.nextTx.Before(s.detectAt):
-		return s.nextTx
+	var next time.Time
+	for _, t := range []time.Time{s.nextTx, s.detectAt, s.nextEcho, s.echoDetect} {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
 	}
-	return s.detectAt
+	return next
 }
 
 // wantTx is the Desired Min TX to advertise in the current state.
@@ -185,6 +207,8 @@ func (s *Session) packet(final bool) ControlPacket {
 		YourDiscr:     s.remoteDiscr,
 		DesiredMinTx:  micros(s.advTx),
 		RequiredMinRx: micros(s.advRx),
+
+		RequiredMinEchoRx: micros(s.cfg.EchoRx),
 	}
 }
 
@@ -234,6 +258,7 @@ func (s *Session) Receive(now time.Time, p *ControlPacket) Output {
 	s.remoteMinRx = time.Duration(p.RequiredMinRx) * time.Microsecond
 	s.remoteDesiredTx = time.Duration(p.DesiredMinTx) * time.Microsecond
 	s.remoteDetectMult = p.DetectMult
+	s.remoteMinEchoRx = time.Duration(p.RequiredMinEchoRx) * time.Microsecond
 	if p.Final && s.polling {
 		s.polling = false
 		s.txInUse, s.rxInUse = s.advTx, s.advRx
@@ -266,7 +291,48 @@ func (s *Session) Receive(now time.Time, p *ControlPacket) Output {
 	}
 	s.detectAt = now.Add(s.DetectionTime())
 	s.reschedule(now)
+	s.updateEcho(now)
 	return out
+}
+
+// ReceiveEcho handles one of this session's echo packets coming back: the
+// echo detection timer restarts (RFC 5880 6.8.5). Echo packets that come
+// back while the function is inactive are ignored.
+func (s *Session) ReceiveEcho(now time.Time) {
+	if s.echoInterval > 0 {
+		s.echoDetect = now.Add(s.echoDetectionTime())
+	}
+}
+
+// echoDetectionTime is how long the Echo function waits for a packet to
+// come back before declaring the path dead: a local matter (RFC 5880
+// 6.8.5), here DetectMult echo intervals.
+func (s *Session) echoDetectionTime() time.Duration {
+	return time.Duration(max(s.cfg.DetectMult, 1)) * s.echoInterval
+}
+
+// updateEcho starts, retimes or stops the Echo function. It runs only
+// while the session is Up, this side wants it and the remote system loops
+// echo packets back (RFC 5880 6.8.9: never faster than the remote's
+// Required Min Echo RX Interval).
+func (s *Session) updateEcho(now time.Time) {
+	iv := time.Duration(0)
+	if s.state == StateUp && s.cfg.EchoTx > 0 && s.remoteMinEchoRx > 0 {
+		iv = max(s.cfg.EchoTx, s.remoteMinEchoRx)
+	}
+	switch {
+	case iv == 0:
+		s.echoInterval, s.nextEcho, s.echoDetect = 0, time.Time{}, time.Time{}
+	case s.echoInterval == 0:
+		// Starting: the first packet needs a detection time to come back.
+		s.echoInterval, s.nextEcho = iv, now
+		s.echoDetect = now.Add(s.echoDetectionTime())
+	case iv != s.echoInterval:
+		s.echoInterval = iv
+		if at := now.Add(s.echoDetectionTime()); at.After(s.echoDetect) {
+			s.echoDetect = at
+		}
+	}
 }
 
 // Advance runs the timers due at now: the detection timer (RFC 5880
@@ -284,10 +350,21 @@ func (s *Session) Advance(now time.Time) Output {
 		}
 		s.reschedule(now)
 	}
+	if !s.echoDetect.IsZero() && !now.Before(s.echoDetect) {
+		// RFC 5880 6.8.5: echo packets stopped coming back. The Down
+		// state goes to the remote system in the next Control packet.
+		s.setState(StateDown, DiagEchoFailed, &out)
+		s.reschedule(now)
+	}
+	s.updateEcho(now)
 	if !s.nextTx.IsZero() && !now.Before(s.nextTx) {
 		out.Send = append(out.Send, s.packet(false))
 		s.lastTx = now
 		s.nextTx = now.Add(s.jitter(s.interval))
+	}
+	if !s.nextEcho.IsZero() && !now.Before(s.nextEcho) {
+		out.Echo = true
+		s.nextEcho = now.Add(s.echoInterval)
 	}
 	return out
 }
@@ -318,6 +395,7 @@ func (s *Session) SetConfig(now time.Time, cfg Config) {
 	}
 	s.advTx, s.advRx = tx, rx
 	s.reschedule(now)
+	s.updateEcho(now)
 }
 
 // AdminDown takes the session administratively down (RFC 5880 6.8.16) and
@@ -332,5 +410,6 @@ func (s *Session) AdminDown(now time.Time) Output {
 	out.Send = append(out.Send, s.packet(false))
 	s.lastTx = now
 	s.reschedule(now)
+	s.updateEcho(now)
 	return out
 }

@@ -18,7 +18,12 @@ type pair struct {
 	now    time.Time
 	a, b   *Session
 	cut    bool // packets are dropped both ways
-	sent   map[*Session][]sentPacket
+	// echoCut drops echo packets only (the forwarding path is broken, the
+	// control path is not); echoes counts those each session sent.
+	echoCut bool
+	echoes  map[*Session][]time.Time
+	upAt    map[*Session]time.Time // first time each session went Up
+	sent    map[*Session][]sentPacket
 	state  map[*Session][]State // state changes, in order
 	lastRx map[*Session]time.Time
 }
@@ -29,7 +34,7 @@ type sentPacket struct {
 }
 
 func newPair(t *testing.T, ca, cb Config) *pair {
-	p := &pair{t: t, now: t0, sent: map[*Session][]sentPacket{}, state: map[*Session][]State{}, lastRx: map[*Session]time.Time{}}
+	p := &pair{t: t, now: t0, sent: map[*Session][]sentPacket{}, state: map[*Session][]State{}, lastRx: map[*Session]time.Time{}, echoes: map[*Session][]time.Time{}, upAt: map[*Session]time.Time{}}
 	p.a = NewSession(ca, 0xa, t0, midJitter)
 	p.b = NewSession(cb, 0xb, t0, midJitter)
 	return p
@@ -45,6 +50,16 @@ func (p *pair) other(s *Session) *Session {
 func (p *pair) handle(s *Session, out Output) {
 	if out.Changed {
 		p.state[s] = append(p.state[s], out.State)
+		if _, ok := p.upAt[s]; !ok && out.State == StateUp {
+			p.upAt[s] = p.now
+		}
+	}
+	if out.Echo {
+		// The remote's forwarding plane sends it straight back.
+		p.echoes[s] = append(p.echoes[s], p.now)
+		if !p.echoCut && !p.cut {
+			s.ReceiveEcho(p.now)
+		}
 	}
 	for _, pkt := range out.Send {
 		p.sent[s] = append(p.sent[s], sentPacket{p.now, pkt})
@@ -399,5 +414,156 @@ func TestSlowerReceiveExtendsPendingDetection(t *testing.T) {
 	s.Advance(last.Add(1000 * time.Millisecond))
 	if stateOf(s) != StateDown {
 		t.Errorf("state %v after 1 s of silence, want Down", stateOf(s))
+	}
+}
+
+// echoesBetween counts the echo packets s sent in [from, to).
+func (p *pair) echoesBetween(s *Session, from, to time.Time) int {
+	n := 0
+	for _, at := range p.echoes[s] {
+		if !at.Before(from) && at.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// The Echo function runs on the side that wants it, once the session is
+// Up and only when the other side loops echo packets back, never faster
+// than that side allows; each side advertises its own loop-back interval.
+func TestEchoRunsWhereWantedAndAllowed(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		a, b           Config
+		wantA, wantB   time.Duration
+		wantAdvA, advB uint32
+	}{
+		{"a echoes, b loops", Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * time.Millisecond, DetectMult: 3, EchoTx: 50 * time.Millisecond},
+			Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * time.Millisecond, DetectMult: 3, EchoRx: 50 * time.Millisecond},
+			50 * time.Millisecond, 0, 0, 50000},
+		{"remote allows only 100ms", Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * time.Millisecond, DetectMult: 3, EchoTx: 10 * time.Millisecond},
+			Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * time.Millisecond, DetectMult: 3, EchoRx: 100 * time.Millisecond},
+			100 * time.Millisecond, 0, 0, 100000},
+		{"remote does not loop", Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * time.Millisecond, DetectMult: 3, EchoTx: 50 * time.Millisecond, EchoRx: 50 * time.Millisecond},
+			fast, 0, 0, 50000, 0},
+		{"both", Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * time.Millisecond, DetectMult: 3, EchoTx: 50 * time.Millisecond, EchoRx: 20 * time.Millisecond},
+			Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * time.Millisecond, DetectMult: 3, EchoTx: 20 * time.Millisecond, EchoRx: 50 * time.Millisecond},
+			50 * time.Millisecond, 20 * time.Millisecond, 20000, 50000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t, tc.a, tc.b)
+			p.run(t0.Add(3 * time.Second))
+			if stateOf(p.a) != StateUp || stateOf(p.b) != StateUp {
+				t.Fatalf("states %v %v, want Up Up", stateOf(p.a), stateOf(p.b))
+			}
+			// No echo before Up (RFC 5880 6.8.9).
+			for _, s := range []*Session{p.a, p.b} {
+				if first := p.echoes[s]; len(first) > 0 && first[0].Before(p.upAt[s]) {
+					t.Errorf("echo sent at %v, before Up at %v", first[0].Sub(t0), p.upAt[s].Sub(t0))
+				}
+			}
+			if got := p.a.EchoInterval(); got != tc.wantA {
+				t.Errorf("A's echo interval %v, want %v", got, tc.wantA)
+			}
+			if got := p.b.EchoInterval(); got != tc.wantB {
+				t.Errorf("B's echo interval %v, want %v", got, tc.wantB)
+			}
+			from := p.now
+			p.run(from.Add(time.Second))
+			for s, want := range map[*Session]time.Duration{p.a: tc.wantA, p.b: tc.wantB} {
+				n := p.echoesBetween(s, from, p.now)
+				switch {
+				case want == 0 && n != 0:
+					t.Errorf("session %x sent %d echo packets, want none", s.LocalDiscr(), n)
+				case want != 0 && n != int(time.Second/want):
+					t.Errorf("session %x sent %d echo packets in 1s, want %d", s.LocalDiscr(), n, time.Second/want)
+				}
+			}
+			if got := p.lastSent(p.a).RequiredMinEchoRx; got != tc.wantAdvA {
+				t.Errorf("A advertises Required Min Echo RX %d, want %d", got, tc.wantAdvA)
+			}
+			if got := p.lastSent(p.b).RequiredMinEchoRx; got != tc.advB {
+				t.Errorf("B advertises Required Min Echo RX %d, want %d", got, tc.advB)
+			}
+			if stateOf(p.a) != StateUp || stateOf(p.b) != StateUp {
+				t.Errorf("states %v %v after a second of echo, want Up Up", stateOf(p.a), stateOf(p.b))
+			}
+		})
+	}
+}
+
+func (p *pair) lastSent(s *Session) ControlPacket {
+	l := p.sent[s]
+	if len(l) == 0 {
+		p.t.Fatalf("session %x sent nothing", s.LocalDiscr())
+	}
+	return l[len(l)-1].p
+}
+
+// With slow Control packets (1 s x 3) and a 50 ms echo, a broken forwarding
+// path is found by the Echo function: Down with "Echo Function Failed"
+// after 3 echo intervals, the remote learning it from the next Control
+// packet; when the path heals the session comes back and echo resumes.
+func TestEchoFailureTakesTheSessionDown(t *testing.T) {
+	slow := Config{DesiredMinTx: time.Second, RequiredMinRx: time.Second, DetectMult: 3, EchoTx: 50 * time.Millisecond, EchoRx: 50 * time.Millisecond}
+	p := newPair(t, slow, slow)
+	p.run(t0.Add(5 * time.Second))
+	if stateOf(p.a) != StateUp || stateOf(p.b) != StateUp {
+		t.Fatalf("states %v %v, want Up Up", stateOf(p.a), stateOf(p.b))
+	}
+	cutAt := p.now
+	p.echoCut = true
+	var downAt time.Time
+	for i := 0; i < 100 && downAt.IsZero(); i++ {
+		p.run(p.now.Add(10 * time.Millisecond))
+		if stateOf(p.a) == StateDown {
+			downAt = p.now
+		}
+	}
+	if downAt.IsZero() {
+		t.Fatalf("A still %v a second after echo stopped coming back", stateOf(p.a))
+	}
+	if d := downAt.Sub(cutAt); d > 160*time.Millisecond {
+		t.Errorf("A went down %v after the cut, want at most 3 echo intervals (150ms, +10ms polling)", d)
+	}
+	if _, diag := p.a.State(); diag != DiagEchoFailed {
+		t.Errorf("A's diagnostic %v, want %v", diag, DiagEchoFailed)
+	}
+	if p.a.EchoInterval() != 0 {
+		t.Errorf("echo still running while Down")
+	}
+	// B hears A's Down within A's Control interval.
+	p.run(p.now.Add(1200 * time.Millisecond))
+	if st, diag := p.b.State(); st == StateUp || (st == StateDown && diag != DiagNeighborDown) {
+		t.Errorf("B %v (%v) after A's echo failure, want it to leave Up on A's word", st, diag)
+	}
+
+	// The path heals.
+	p.echoCut = false
+	p.run(p.now.Add(5 * time.Second))
+	if stateOf(p.a) != StateUp || stateOf(p.b) != StateUp {
+		t.Fatalf("states %v %v after the path healed, want Up Up", stateOf(p.a), stateOf(p.b))
+	}
+	if p.a.EchoInterval() != 50*time.Millisecond || p.echoesBetween(p.a, p.now.Add(-time.Second), p.now) < 19 {
+		t.Errorf("echo did not resume: interval %v", p.a.EchoInterval())
+	}
+}
+
+// The remote withdrawing its echo loop (Required Min Echo RX 0) stops the
+// Echo function at once, without taking the session down.
+func TestEchoStopsWhenRemoteWithdraws(t *testing.T) {
+	a := Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * time.Millisecond, DetectMult: 3, EchoTx: 50 * time.Millisecond}
+	b := Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * time.Millisecond, DetectMult: 3, EchoRx: 50 * time.Millisecond}
+	p := newPair(t, a, b)
+	p.run(t0.Add(3 * time.Second))
+	if p.a.EchoInterval() != 50*time.Millisecond {
+		t.Fatalf("echo interval %v, want 50ms", p.a.EchoInterval())
+	}
+	b.EchoRx = 0
+	p.b.SetConfig(p.now, b)
+	p.echoCut = true // would fail the session if A kept relying on echo
+	p.run(p.now.Add(2 * time.Second))
+	if p.a.EchoInterval() != 0 || stateOf(p.a) != StateUp || stateOf(p.b) != StateUp {
+		t.Errorf("echo interval %v, states %v %v; want echo stopped, both Up", p.a.EchoInterval(), stateOf(p.a), stateOf(p.b))
 	}
 }
