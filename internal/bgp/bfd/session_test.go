@@ -14,18 +14,18 @@ var fast = Config{DesiredMinTx: 100 * time.Millisecond, RequiredMinRx: 100 * tim
 
 // pair runs two sessions over a lossless wire with a simulated clock.
 type pair struct {
-	t      *testing.T
-	now    time.Time
-	a, b   *Session
-	cut    bool // packets are dropped both ways
+	t    *testing.T
+	now  time.Time
+	a, b *Session
+	cut  bool // packets are dropped both ways
 	// echoCut drops echo packets only (the forwarding path is broken, the
 	// control path is not); echoes counts those each session sent.
 	echoCut bool
 	echoes  map[*Session][]time.Time
 	upAt    map[*Session]time.Time // first time each session went Up
 	sent    map[*Session][]sentPacket
-	state  map[*Session][]State // state changes, in order
-	lastRx map[*Session]time.Time
+	state   map[*Session][]State // state changes, in order
+	lastRx  map[*Session]time.Time
 }
 
 type sentPacket struct {
