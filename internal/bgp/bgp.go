@@ -189,6 +189,9 @@ type Recorder interface {
 	// (out) since the previous call. Like Messages it is called on every
 	// refresh of a running BFD session, with zero counts too.
 	BFDControlPackets(peer string, in, out uint64)
+	// BFDEchoPackets adds the BFD Echo packets that came back (in) and
+	// those sent (out) since the last call, like BFDControlPackets.
+	BFDEchoPackets(peer string, in, out uint64)
 	// BFDNotification counts one BFD state change delivered to the BGP
 	// session (what FRR counts as bfdd notifying zebra, for bgpd).
 	BFDNotification(peer string)
@@ -204,6 +207,7 @@ func (NopRecorder) Messages(string, MessageCounts, MessageCounts) {}
 func (NopRecorder) Prefixes(string, int, int)                     {}
 func (NopRecorder) BFDSessionUp(string, bool)                     {}
 func (NopRecorder) BFDControlPackets(string, uint64, uint64)      {}
+func (NopRecorder) BFDEchoPackets(string, uint64, uint64)         {}
 func (NopRecorder) BFDNotification(string)                        {}
 func (NopRecorder) PeerRemoved(string, string)                    {}
 

@@ -59,8 +59,8 @@ func NewBGP(reg prometheus.Registerer) *BGP {
 		bfdDownEvents:      counter("bfd", "session_down_events", "Number of times the BFD session went down"),
 		bfdControlInput:    counter("bfd", "control_packet_input", "Number of received BFD control packets"),
 		bfdControlOutput:   counter("bfd", "control_packet_output", "Number of sent BFD control packets"),
-		bfdEchoInput:       counter("bfd", "echo_packet_input", "Number of received BFD echo packets (always 0: echo mode is not implemented)"),
-		bfdEchoOutput:      counter("bfd", "echo_packet_output", "Number of sent BFD echo packets (always 0: echo mode is not implemented)"),
+		bfdEchoInput:       counter("bfd", "echo_packet_input", "Number of this system's BFD echo packets that came back (echo mode)"),
+		bfdEchoOutput:      counter("bfd", "echo_packet_output", "Number of BFD echo packets sent (echo mode)"),
 		bfdZebraNotifications: counter("bfd", "zebra_notifications",
 			"Number of BFD state changes notified to the BGP session"),
 	}
@@ -117,13 +117,20 @@ func (m *BGP) BFDSessionUp(peer string, up bool) {
 
 // BFDControlPackets adds to the control packet counters. It also creates
 // every other BFD counter series of the peer at 0, the echo ones included
-// (the BFD engine does not implement echo, so they stay 0).
+// (they stay 0 unless the profile asks for echo mode).
 func (m *BGP) BFDControlPackets(peer string, in, out uint64) {
 	m.bfdControlInput.WithLabelValues(peer).Add(float64(in))
 	m.bfdControlOutput.WithLabelValues(peer).Add(float64(out))
 	for _, v := range m.bfdCounters() {
 		v.WithLabelValues(peer)
 	}
+}
+
+// BFDEchoPackets adds to the echo packet counters: those that came back
+// (input) and those sent (output).
+func (m *BGP) BFDEchoPackets(peer string, in, out uint64) {
+	m.bfdEchoInput.WithLabelValues(peer).Add(float64(in))
+	m.bfdEchoOutput.WithLabelValues(peer).Add(float64(out))
 }
 
 // BFDNotification counts a BFD state change delivered to the BGP session

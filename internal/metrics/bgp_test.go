@@ -80,14 +80,16 @@ func TestBFDCounters(t *testing.T) {
 	m.BFDNotification(p)
 	m.BFDSessionUp(p, false)
 	m.BFDControlPackets(p, 3, 4)
+	m.BFDEchoPackets(p, 5, 7)
+	m.BFDEchoPackets(p, 1, 1)
 	want := map[string]float64{
 		"metallb_bfd_session_up{" + p + "}":            0,
 		"metallb_bfd_session_up_events{" + p + "}":     1,
 		"metallb_bfd_session_down_events{" + p + "}":   1,
 		"metallb_bfd_control_packet_input{" + p + "}":  13,
 		"metallb_bfd_control_packet_output{" + p + "}": 16,
-		"metallb_bfd_echo_packet_input{" + p + "}":     0,
-		"metallb_bfd_echo_packet_output{" + p + "}":    0,
+		"metallb_bfd_echo_packet_input{" + p + "}":     6,
+		"metallb_bfd_echo_packet_output{" + p + "}":    8,
 		"metallb_bfd_zebra_notifications{" + p + "}":   2,
 	}
 	got := series(t, reg)

@@ -63,6 +63,11 @@ type Status struct {
 	TxInterval     time.Duration
 	DetectionTime  time.Duration
 	Sent, Received uint64
+	// EchoInterval is the interval between echo packets, 0 while the Echo
+	// function does not run; EchoSent and EchoReceived count them (those
+	// received are the ones that came back).
+	EchoInterval           time.Duration
+	EchoSent, EchoReceived uint64
 	// UpEvents and DownEvents count transitions to and from Up.
 	UpEvents, DownEvents uint64
 	// LastError is why the session could not be started, if so.

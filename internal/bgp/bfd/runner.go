@@ -18,12 +18,19 @@ type live struct {
 	tx   *net.UDPConn
 	lk   listenKey
 	st   Status
+
+	// local is the source address of the Control packets, and of the echo
+	// packets echo carries once the Echo function starts.
+	local   netip.Addr
+	echo    *echoPath
+	echoErr string
 }
 
 type listenKey struct {
 	vrf      string
 	v6       bool
 	multihop bool
+	echo     bool // returning echo packets (from a session's echoPath)
 }
 
 type peerKey struct {
@@ -140,7 +147,7 @@ func (r *runner) reconcile(now time.Time) {
 		if l, ok := r.sessions[k]; ok {
 			if l.spec.Config != s.Config {
 				l.spec.Config = s.Config
-				l.sess.SetConfig(now, s.Config)
+				l.sess.SetConfig(now, r.sessionConfig(s, l.local))
 				r.publish(l)
 			}
 			continue
@@ -162,7 +169,7 @@ func (r *runner) start(key string, s Spec, now time.Time) error {
 	if other, dup := r.byPeer[pk]; dup {
 		return errors.New("peer already has a BFD session (" + other.key + ")")
 	}
-	lk := listenKey{s.VRF, s.Peer.Is6(), s.Multihop}
+	lk := listenKey{vrf: s.VRF, v6: s.Peer.Is6(), multihop: s.Multihop}
 	if err := r.acquire(lk); err != nil {
 		return err
 	}
@@ -182,17 +189,27 @@ func (r *runner) start(key string, s Spec, now time.Time) error {
 	for discr == 0 || r.byDiscr[discr] != nil {
 		discr = rand.Uint32()
 	}
-	l := &live{key: key, spec: s, tx: tx, lk: lk,
-		sess: NewSession(s.Config, discr, now, rand.Float64)}
+	l := &live{key: key, spec: s, tx: tx, lk: lk, local: tx.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()}
+	l.sess = NewSession(r.sessionConfig(s, l.local), discr, now, rand.Float64)
 	r.sessions[key], r.byDiscr[discr], r.byPeer[pk] = l, l, l
 	r.publish(l)
 	return nil
+}
+
+// sessionConfig is the configuration a session of s runs with: its
+// Config, less the parts of the Echo function its path cannot carry.
+func (r *runner) sessionConfig(s Spec, local netip.Addr) Config {
+	forwards := s.Config.EchoRx > 0 && forwardsIPv4(local)
+	return echoConfig(s.Config, s, forwards)
 }
 
 func (r *runner) stop(l *live, now time.Time) {
 	r.apply(l, now, l.sess.AdminDown(now))
 	l.tx.Close()
 	r.release(l.lk)
+	if l.echo != nil {
+		l.echo.close()
+	}
 	delete(r.sessions, l.key)
 	delete(r.byDiscr, l.sess.LocalDiscr())
 	delete(r.byPeer, peerKey{l.spec.VRF, l.spec.Peer, l.spec.Multihop})
@@ -264,6 +281,10 @@ func (r *runner) read(lk listenKey, conn *net.UDPConn) {
 // deliver checks a datagram and hands it to its session (RFC 5880 6.8.6,
 // RFC 5881 section 5, RFC 5883 section 5).
 func (r *runner) deliver(now time.Time, d datagram) {
+	if d.lk.echo {
+		r.deliverEcho(now, d)
+		return
+	}
 	p, err := Parse(d.data)
 	if err != nil {
 		return
@@ -292,8 +313,54 @@ func (r *runner) deliver(now time.Time, d datagram) {
 	r.apply(l, now, l.sess.Receive(now, p))
 }
 
+// deliverEcho hands one of this system's echo packets, back from the
+// remote system's forwarding plane, to its session: the payload names the
+// session, the source is the session's own address and the TTL shows
+// exactly one hop.
+func (r *runner) deliverEcho(now time.Time, d datagram) {
+	e, ok := parseEcho(d.data)
+	if !ok {
+		return
+	}
+	l := r.byDiscr[e.Discr]
+	if l == nil || l.lk.vrf != d.lk.vrf || d.src != l.local || d.ttl != echoReturnTTL {
+		return
+	}
+	l.st.EchoReceived++
+	l.sess.ReceiveEcho(now)
+}
+
+// sendEcho transmits an echo packet of l, opening its path (which then
+// hands the returning packets to Run) first.
+func (r *runner) sendEcho(l *live, now time.Time) {
+	if l.echo == nil {
+		lk := listenKey{vrf: l.lk.vrf, echo: true}
+		l.echo = newEchoPath(l.local, l.spec.Peer, uint16(l.tx.LocalAddr().(*net.UDPAddr).Port),
+			func(payload []byte, src netip.Addr, ttl int, done <-chan struct{}) {
+				select {
+				case r.rx <- datagram{lk: lk, data: payload, src: src, ttl: ttl}:
+				case <-done:
+				case <-r.ctx.Done():
+				}
+			})
+	}
+	if err := l.echo.send(now, l.sess.LocalDiscr()); err != nil {
+		// The session goes Down (Echo Function Failed) if this lasts.
+		if err.Error() != l.echoErr {
+			r.m.log.Error("cannot send BFD echo packet", "peer", l.spec.Peer, "error", err)
+		}
+		l.echoErr = err.Error()
+		return
+	}
+	l.echoErr = ""
+	l.st.EchoSent++
+}
+
 // apply carries out a step's output: packets, status and events.
 func (r *runner) apply(l *live, now time.Time, out Output) {
+	if out.Echo {
+		r.sendEcho(l, now)
+	}
 	for i := range out.Send {
 		b, err := out.Send[i].Marshal()
 		if err != nil {
@@ -324,6 +391,7 @@ func (r *runner) publish(l *live) {
 	l.st.State, l.st.Diag = st, diag
 	l.st.LocalDiscr, l.st.RemoteDiscr = l.sess.LocalDiscr(), l.sess.RemoteDiscr()
 	l.st.TxInterval, l.st.DetectionTime = l.sess.TxInterval(), l.sess.DetectionTime()
+	l.st.EchoInterval = l.sess.EchoInterval()
 	r.m.mu.Lock()
 	r.m.status[l.key] = l.st
 	r.m.mu.Unlock()

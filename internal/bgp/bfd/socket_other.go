@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"time"
 )
 
 var errUnsupported = errors.New("bfd: sockets are implemented on Linux only")
@@ -20,3 +21,14 @@ func dial(context.Context, string, netip.Addr, netip.Addr, int) (*net.UDPConn, e
 var oobSize = 64
 
 func receivedTTL([]byte) int { return -1 }
+
+type echoPath struct{}
+
+func newEchoPath(netip.Addr, netip.Addr, uint16, func([]byte, netip.Addr, int, <-chan struct{})) *echoPath {
+	return &echoPath{}
+}
+
+func (*echoPath) send(time.Time, uint32) error { return errUnsupported }
+func (*echoPath) close()                       {}
+
+func forwardsIPv4(netip.Addr) bool { return false }

@@ -403,6 +403,11 @@ func (b *Backend) syncBFD(s *session) {
 			Passive:       p.BFD.PassiveMode,
 		},
 	}
+	if p.BFD.EchoMode {
+		// Like FRR's "echo-mode" with the profile's echoInterval as both
+		// "echo transmit-interval" and "echo receive-interval".
+		spec.Config.EchoTx, spec.Config.EchoRx = p.BFD.EchoInterval, p.BFD.EchoInterval
+	}
 	if !s.bfdSet {
 		st, running := b.bfd.Status(p.Name)
 		switch {

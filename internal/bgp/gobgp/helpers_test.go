@@ -21,6 +21,7 @@ type recorder struct {
 	bfd      []bfdCall
 	// bfdIn, bfdOut and bfdNotifs add up the BFD counters per peer.
 	bfdIn, bfdOut, bfdNotifs map[string]uint64
+	echoIn, echoOut          map[string]uint64
 	removed                  []string
 }
 
@@ -33,7 +34,8 @@ type bfdCall struct {
 func newRecorder() *recorder {
 	return &recorder{up: map[string]bool{}, prefixes: map[string][2]int{},
 		sent: map[string]bgp.MessageCounts{}, received: map[string]bgp.MessageCounts{},
-		bfdIn: map[string]uint64{}, bfdOut: map[string]uint64{}, bfdNotifs: map[string]uint64{}}
+		bfdIn: map[string]uint64{}, bfdOut: map[string]uint64{}, bfdNotifs: map[string]uint64{},
+		echoIn: map[string]uint64{}, echoOut: map[string]uint64{}}
 }
 
 func (r *recorder) SessionUp(peer string, up bool) {
@@ -54,6 +56,20 @@ func (r *recorder) BFDControlPackets(peer string, in, out uint64) {
 	defer r.mu.Unlock()
 	r.bfdIn[peer] += in
 	r.bfdOut[peer] += out
+}
+
+func (r *recorder) BFDEchoPackets(peer string, in, out uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.echoIn[peer] += in
+	r.echoOut[peer] += out
+}
+
+// echoCounters returns the echo packets that came back and those sent.
+func (r *recorder) echoCounters(peer string) (in, out uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.echoIn[peer], r.echoOut[peer]
 }
 
 func (r *recorder) BFDNotification(peer string) {

@@ -360,8 +360,9 @@ func (s *session) refreshBFD(st bfd.Status, rec bgp.Recorder) {
 		s.bfdPackets.Restart()
 		s.bfdDiscr = st.LocalDiscr
 	}
-	d := s.bfdPackets.Observe(st.Received, st.Sent)
+	d := s.bfdPackets.Observe(st.Received, st.Sent, st.EchoReceived, st.EchoSent)
 	rec.BFDControlPackets(s.peer.Address.String(), d[0], d[1])
+	rec.BFDEchoPackets(s.peer.Address.String(), d[2], d[3])
 }
 
 // established reports whether the BGP session is Established.
