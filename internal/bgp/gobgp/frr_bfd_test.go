@@ -197,3 +197,137 @@ func TestFRRBFDMultihopPassive(t *testing.T) {
 		return nil
 	})
 }
+
+// echoBFD is an FRR profile with slow Control packets (1 s x 3, so a
+// failure found in well under a second was found by echo) and echo mode
+// at 50 ms both ways.
+const echoBFD = `debug bfd peer
+debug bfd network
+bfd
+ profile echo
+  receive-interval 1000
+  transmit-interval 1000
+  detect-multiplier 3
+  echo-mode
+  echo transmit-interval 50
+  echo receive-interval 50`
+
+var echoProfile = &bgp.BFDProfile{ReceiveInterval: time.Second, TransmitInterval: time.Second, DetectMultiplier: 3, EchoMode: true, EchoInterval: 50 * time.Millisecond}
+
+// dropEcho drops forwarded echo packets (UDP 3785) in namespace ns ("" for
+// the test's own): the forwarding plane stops looping them back while
+// Control packets still flow. The returned function restores the path.
+func dropEcho(t *testing.T, ns string) func() {
+	t.Helper()
+	nft := func(args ...string) []string {
+		if ns == "" {
+			return append([]string{"nft"}, args...)
+		}
+		return append([]string{"ip", "netns", "exec", ns, "nft"}, args...)
+	}
+	run(t, nft("add", "table", "inet", "fbgpecho")...)
+	undo := func() {
+		_ = exec.Command(nft("delete", "table", "inet", "fbgpecho")[0], nft("delete", "table", "inet", "fbgpecho")[1:]...).Run()
+	}
+	t.Cleanup(undo)
+	run(t, nft("add", "chain", "inet", "fbgpecho", "fw", "{ type filter hook forward priority 0; }")...)
+	run(t, nft("add", "rule", "inet", "fbgpecho", "fw", "udp", "dport", "3785", "drop")...)
+	return undo
+}
+
+// sysctl writes a /proc/sys/net value in namespace ns ("" for the test's).
+func sysctl(t *testing.T, ns, key, value string) {
+	t.Helper()
+	args := []string{"sysctl", "-qw", key + "=" + value}
+	if ns != "" {
+		args = append([]string{"ip", "netns", "exec", ns}, args...)
+	}
+	run(t, args...)
+}
+
+// BFD echo mode against FRR's bfdd, both ways. The speaker's echo packets
+// go to the router's MAC and come back through its forwarding plane; the
+// router's come back through the node's. When the router stops looping
+// them, the speaker's session goes Down (Echo Function Failed) within 3
+// echo intervals, although Control packets, at 1 s x 3, still flow; when
+// the node stops looping the router's, the router's session goes Down the
+// same way. The sessions come back when the paths heal.
+func TestFRRBFDEcho(t *testing.T) {
+	l := newLink(t, 1)
+	needLab(t, "nft", "sysctl")
+	sysctl(t, l.ns, "net.ipv4.ip_forward", "1")
+	sysctl(t, "", "net.ipv4.conf."+l.nodeIf+".forwarding", "1")
+	f := startFRR(t, l, frrBGP(l, 64512, l.node4.String(), 64500, "bfd profile echo"), echoBFD)
+	rec := newRecorder()
+	b, _ := runBackend(t, Options{Recorder: rec})
+	b.SetPeers([]bgp.Peer{{Name: "r", Address: l.router4, MyASN: 64500, PeerASN: 64512, BFD: echoProfile}})
+	b.SetAdvertisements("r", []bgp.Advertisement{{Prefix: mustPrefix(pfxA)}})
+	waitEstablished(t, b, "r")
+	peer := l.router4.String()
+	up := func() error {
+		st, _ := peerStatus(b, "r")
+		fp, err := f.bfdPeer(l.node4.String())
+		if err != nil {
+			return err
+		}
+		if st.BFD != bgp.BFDUp || st.State != bgp.StateEstablished || fp.Status != "up" {
+			return fmt.Errorf("ours %s/%s, FRR's %+v", st.State, st.BFD, fp)
+		}
+		return nil
+	}
+	eventually(t, 30*time.Second, "BFD up", up)
+	fp, _ := f.bfdPeer(l.node4.String())
+	if fp.RemoteEchoRx != 50 {
+		t.Errorf("FRR sees our Required Min Echo RX as %d ms, want 50 (the node forwards)", fp.RemoteEchoRx)
+	}
+	// Echo packets flow both ways, about 20 a second each.
+	in0, out0 := rec.echoCounters(peer)
+	frrIn0, frrOut0 := f.echoCounters(t, l.node4.String())
+	time.Sleep(2 * time.Second)
+	in1, out1 := rec.echoCounters(peer)
+	frrIn1, frrOut1 := f.echoCounters(t, l.node4.String())
+	t.Logf("in 2 s: speaker sent %d echo packets, %d came back; FRR sent %d, %d came back", out1-out0, in1-in0, frrOut1-frrOut0, frrIn1-frrIn0)
+	if out1-out0 < 20 || in1-in0 < 20 || in1-in0 > out1-out0+2 {
+		t.Errorf("speaker's echo: %d sent, %d back in 2 s; want about 40 each", out1-out0, in1-in0)
+	}
+	if frrOut1-frrOut0 < 20 || frrIn1-frrIn0 < 20 {
+		t.Errorf("FRR's echo through the node: %d sent, %d back in 2 s; want about 40 each", frrOut1-frrOut0, frrIn1-frrIn0)
+	}
+	if err := up(); err != nil {
+		t.Fatalf("BFD went down while echo ran: %v", err)
+	}
+
+	// The router stops looping the speaker's echo packets.
+	t0 := time.Now()
+	heal := dropEcho(t, l.ns)
+	eventually(t, 5*time.Second, "speaker's BFD down", func() error {
+		if _, ok := rec.lastBFD(peer, false, t0); !ok {
+			return fmt.Errorf("still up")
+		}
+		return nil
+	})
+	at, _ := rec.lastBFD(peer, false, t0)
+	t.Logf("speaker's echo failure detected after %v (Control detection time: 3 s)", at.Sub(t0).Round(time.Millisecond))
+	if d := at.Sub(t0); d > 500*time.Millisecond {
+		t.Errorf("speaker took %v to detect the broken path, want < 500ms (3 echo intervals)", d)
+	}
+	heal()
+	eventually(t, 30*time.Second, "BFD back after the router's path healed", up)
+
+	// The node stops looping the router's echo packets.
+	t1 := time.Now()
+	heal = dropEcho(t, "")
+	eventually(t, 5*time.Second, "router's BFD down", func() error {
+		if _, ok := frrStateChange(f, l.node4.String(), t1); !ok {
+			return fmt.Errorf("no state change in FRR's log")
+		}
+		return nil
+	})
+	at, _ = frrStateChange(f, l.node4.String(), t1)
+	t.Logf("router's echo failure detected after %v", at.Sub(t1).Round(time.Millisecond))
+	if d := at.Sub(t1); d > 500*time.Millisecond {
+		t.Errorf("router took %v to detect the broken path through the node, want < 500ms", d)
+	}
+	heal()
+	eventually(t, 30*time.Second, "BFD back after the node's path healed", up)
+}

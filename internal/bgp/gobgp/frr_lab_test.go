@@ -159,6 +159,8 @@ type frrBFDPeer struct {
 	RemoteRx        int    `json:"remote-receive-interval"`
 	RemoteTx        int    `json:"remote-transmit-interval"`
 	RemoteDetectMul int    `json:"remote-detect-multiplier"`
+	// RemoteEchoRx is the Required Min Echo RX this side advertised, in ms.
+	RemoteEchoRx int `json:"remote-echo-receive-interval"`
 }
 
 func (f *frr) bfdPeer(addr string) (frrBFDPeer, error) {
@@ -178,4 +180,25 @@ func (f *frr) bfdPeer(addr string) (frrBFDPeer, error) {
 func (f *frr) log() string {
 	b, _ := os.ReadFile(filepath.Join(f.dir, "frr.log"))
 	return string(b)
+}
+
+// echoCounters returns FRR's echo packet counters for its BFD peer addr:
+// those that came back (input) and those it sent (output).
+func (f *frr) echoCounters(t *testing.T, addr string) (in, out uint64) {
+	t.Helper()
+	var peers []struct {
+		Peer    string `json:"peer"`
+		EchoIn  uint64 `json:"echo-packet-input"`
+		EchoOut uint64 `json:"echo-packet-output"`
+	}
+	if err := f.json("show bfd peers counters json", &peers); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range peers {
+		if p.Peer == addr {
+			return p.EchoIn, p.EchoOut
+		}
+	}
+	t.Fatalf("no BFD peer %s in FRR's counters", addr)
+	return 0, 0
 }
