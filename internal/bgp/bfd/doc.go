@@ -18,8 +18,12 @@
 // transmission until Up, then the configured rate), transmit jitter,
 // detection time from the remote multiplier, passive mode, remote Demand
 // mode (transmission stops; this side never asks for it), AdminDown on
-// removal. Not supported: authentication (packets carrying it are
-// discarded) and the Echo function (this engine neither originates echo
-// packets nor asks the peer for them: Required Min Echo RX is always 0, so a
-// profile's echo settings have no effect).
+// removal, and the Echo function on single-hop IPv4 sessions (echo.go,
+// echo_linux.go): echo packets from this host's address to itself go to
+// the peer's MAC address on a packet socket, the peer's forwarding plane
+// sends them back, and they are read on the same socket (the kernel would
+// drop them as martians); Required Min Echo RX is advertised only when the
+// interface forwards IPv4, which is how this host loops the peer's echo
+// packets. Not supported: authentication (packets carrying it are
+// discarded).
 package bfd

@@ -90,8 +90,8 @@
 //
 // Package bfd implements RFC 5880/5881/5883 as a pure state machine and a
 // codec (fuzzed) behind one UDP socket per (VRF, family, port) shared by all
-// sessions; it supports passive mode and multi-hop but not Echo (the
-// profile's echo settings have no effect). When a BFD session goes from Up
+// sessions; it supports passive mode, multi-hop and the Echo function
+// (echoMode: single-hop IPv4). When a BFD session goes from Up
 // to Down, not by the peer's administrative choice, this backend resets the
 // BGP session at once (the router withdraws the routes on its own BFD
 // timeout).
