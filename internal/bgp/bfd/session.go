@@ -350,7 +350,7 @@ func (s *Session) Advance(now time.Time) Output {
 		}
 		s.reschedule(now)
 	}
-	if !s.echoDetect.IsZero() && !now.Before(s.echoDetect) {
+	if s.state == StateUp && !s.echoDetect.IsZero() && !now.Before(s.echoDetect) {
 		// RFC 5880 6.8.5: echo packets stopped coming back. The Down
 		// state goes to the remote system in the next Control packet.
 		s.setState(StateDown, DiagEchoFailed, &out)

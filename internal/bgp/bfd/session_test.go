@@ -567,3 +567,23 @@ func TestEchoStopsWhenRemoteWithdraws(t *testing.T) {
 		t.Errorf("echo interval %v, states %v %v; want echo stopped, both Up", p.a.EchoInterval(), stateOf(p.a), stateOf(p.b))
 	}
 }
+
+// When the Control and echo detection timers have both expired by the time
+// Advance runs (the process was not scheduled for a while), the session
+// goes Down once, for the Control timeout, and echo stops.
+func TestEchoAndControlExpiringTogether(t *testing.T) {
+	c := Config{DesiredMinTx: 50 * time.Millisecond, RequiredMinRx: 50 * time.Millisecond, DetectMult: 3, EchoTx: 50 * time.Millisecond, EchoRx: 50 * time.Millisecond}
+	p := newPair(t, c, c)
+	p.run(t0.Add(3 * time.Second))
+	if stateOf(p.a) != StateUp || p.a.EchoInterval() == 0 {
+		t.Fatalf("state %v, echo interval %v; want Up with echo", stateOf(p.a), p.a.EchoInterval())
+	}
+	out := p.a.Advance(p.now.Add(time.Second))
+	st, diag := p.a.State()
+	if !out.Changed || out.State != StateDown || st != StateDown || diag != DiagControlTimeExpired || out.Diag != DiagControlTimeExpired {
+		t.Errorf("after both timers: output %+v, state %v (%v); want one change to Down for %v", out, st, diag, DiagControlTimeExpired)
+	}
+	if p.a.EchoInterval() != 0 || out.Echo {
+		t.Errorf("echo still running while Down")
+	}
+}
