@@ -96,6 +96,7 @@ func (e *echoPath) read(conn *packet.Conn, done chan struct{}) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			time.Sleep(10 * time.Millisecond) // e.g. ENETDOWN: do not spin
 			continue
 		}
 		if src, ttl, payload, ok := parseEchoFrame(buf[:n]); ok {
