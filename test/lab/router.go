@@ -139,6 +139,10 @@ type Neighbor struct {
 type BFDOptions struct {
 	RxInterval, TxInterval time.Duration
 	Multiplier             int
+	// EchoInterval, when set, runs FRR's echo mode at this interval both
+	// ways (echo-mode, echo transmit-interval, echo receive-interval).
+	// FRR only.
+	EchoInterval time.Duration
 }
 
 // NodeNeighbors returns one Neighbor per node of the lab, copied from

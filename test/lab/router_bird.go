@@ -21,7 +21,14 @@ type birdImpl struct{}
 
 func (birdImpl) tools() []string { return []string{"bird", "birdc"} }
 
-func (birdImpl) check(RouterOptions) error { return nil }
+func (birdImpl) check(o RouterOptions) error {
+	for _, n := range o.Neighbors {
+		if n.BFD != nil && n.BFD.EchoInterval > 0 {
+			return fmt.Errorf("lab: router %s: BIRD has no BFD echo mode (neighbour %v)", o.Name, n.Address)
+		}
+	}
+	return nil
+}
 
 func (birdImpl) configure(r *Router) error {
 	var gw4, gw6 netip.Addr

@@ -18,8 +18,8 @@ import (
 var updateRouterGolden = flag.Bool("update-routers", false, "rewrite testdata/routers/*.golden")
 
 // goldenOptions has one neighbour of each shape: passive IPv4 with MD5,
-// BFD, graceful restart and a short hold time; IPv6 carrying both
-// families; multihop.
+// BFD (in echo mode on FRR), graceful restart and a short hold time; IPv6
+// carrying both families; multihop.
 func goldenOptions(kind RouterKind) RouterOptions {
 	o := RouterOptions{Kind: kind, ASN: 64500, Neighbors: []Neighbor{
 		{Address: mustAddr("198.51.100.11"), ASN: 64512, Password: "s3cret", Passive: true, HoldTime: 9 * time.Second,
@@ -27,8 +27,11 @@ func goldenOptions(kind RouterKind) RouterOptions {
 		{Address: mustAddr("2001:db8:1::12"), ASN: 64512, Families: []model.Family{model.IPv4, model.IPv6}},
 		{Address: mustAddr("198.51.100.13"), ASN: 64513, Multihop: 3},
 	}}
-	if kind == GoBGP {
+	switch kind {
+	case GoBGP:
 		o.Neighbors[0].BFD = nil
+	case FRR:
+		o.Neighbors[0].BFD.EchoInterval = 50 * time.Millisecond
 	}
 	return o
 }
@@ -183,6 +186,12 @@ func TestRouterOptionsDefaults(t *testing.T) {
 	}
 	if err := (gobgpImpl{}).check(RouterOptions{Name: "g", Neighbors: nb(Neighbor{BFD: &BFDOptions{}})}); err == nil {
 		t.Error("GoBGP accepted a BFD neighbour")
+	}
+	if err := (birdImpl{}).check(RouterOptions{Name: "b", Neighbors: nb(Neighbor{BFD: &BFDOptions{EchoInterval: 50 * time.Millisecond}})}); err == nil {
+		t.Error("BIRD accepted a BFD echo neighbour")
+	}
+	if err := (birdImpl{}).check(RouterOptions{Name: "b", Neighbors: nb(Neighbor{BFD: &BFDOptions{}})}); err != nil {
+		t.Errorf("BIRD rejected a BFD neighbour: %v", err)
 	}
 	if _, err := implFor("quagga"); err == nil {
 		t.Error("implFor accepted an unknown kind")

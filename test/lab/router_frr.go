@@ -81,8 +81,12 @@ func frrBFDConfig(name string, ns []Neighbor) string {
 		if n.BFD == nil {
 			continue
 		}
-		fmt.Fprintf(&b, " profile n%d\n  detect-multiplier %d\n  receive-interval %d\n  transmit-interval %d\n exit\n !\n",
+		fmt.Fprintf(&b, " profile n%d\n  detect-multiplier %d\n  receive-interval %d\n  transmit-interval %d\n",
 			i, n.BFD.Multiplier, n.BFD.RxInterval.Milliseconds(), n.BFD.TxInterval.Milliseconds())
+		if e := n.BFD.EchoInterval.Milliseconds(); e > 0 {
+			fmt.Fprintf(&b, "  echo-mode\n  echo transmit-interval %d\n  echo receive-interval %d\n", e, e)
+		}
+		b.WriteString(" exit\n !\n")
 	}
 	b.WriteString("exit\n")
 	return b.String()

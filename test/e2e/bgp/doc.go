@@ -27,7 +27,10 @@
 //	failures_test.go    TCP MD5 (Secret), a wrong key and an unreachable
 //	                    peer: their state in metrics, log and events, no
 //	                    harm to the other sessions
-//	bfd_test.go         BFD 100 ms x 3: a dead node's next hop goes fast
+//	bfd_test.go         BFD 100 ms x 3: a dead node's next hop goes
+//	                    fast; echo mode: a router that stops looping
+//	                    echo packets loses the next hops in well under
+//	                    the Control detection time
 //	restart_test.go     graceful restart keeps the routes across a speaker
 //	                    restart (and, without it, they go)
 //

@@ -92,6 +92,12 @@ var routerSpecs = map[string]func(l *lab.Lab) lab.RouterOptions{
 		return lab.RouterOptions{Kind: lab.FRR, ASN: 64504, IPv4: lanV4(6), IPv6: lanV6(6),
 			Neighbors: l.NodeNeighbors(model.IPv4, lab.Neighbor{ASN: nodeASN, BFD: fast})}
 	},
+	// FRR with BFD in echo mode: Control packets at 1 s x 3, echo at 50 ms.
+	"echo": func(l *lab.Lab) lab.RouterOptions {
+		echo := &lab.BFDOptions{RxInterval: time.Second, TxInterval: time.Second, Multiplier: 3, EchoInterval: 50 * time.Millisecond}
+		return lab.RouterOptions{Kind: lab.FRR, ASN: 64506, IPv4: lanV4(4), IPv6: lanV6(4),
+			Neighbors: l.NodeNeighbors(model.IPv4, lab.Neighbor{ASN: nodeASN, BFD: echo})}
+	},
 	// FRR in the nodes' own 4-byte AS (iBGP).
 	"ibgp": func(l *lab.Lab) lab.RouterOptions {
 		return lab.RouterOptions{Kind: lab.FRR, ASN: bigNodeASN, IPv4: lanV4(7), IPv6: lanV6(7),
