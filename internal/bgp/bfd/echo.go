@@ -124,27 +124,29 @@ func checksum(s uint32, b []byte) uint16 {
 	return ^uint16(s)
 }
 
-// echoFilter keeps the frames that can be this system's echo packets
-// coming back to local: IPv4 UDP to EchoPort, source local, TTL
-// echoReturnTTL. The kernel drops them itself (a packet from
-// one of its own addresses arriving from outside is a martian unless
-// accept_local is set), so they are read on a packet socket. The packet
-// type guard (addressed to this host) comes first; x/net/bpf's virtual
-// machine cannot run it, so echoFrameFilter leaves it out.
-func echoFilter(local netip.Addr) []bpf.Instruction {
+// echoFilter keeps the frames that can be the echo packets of one session
+// (UDP source port srcPort) coming back to local: IPv4 UDP from srcPort
+// to EchoPort, source local, TTL echoReturnTTL. The kernel drops them
+// itself (a packet from one of its own addresses arriving from outside is
+// a martian unless accept_local is set), so they are read on a packet
+// socket; the source port keeps each session's socket to its own packets
+// when several sessions share an interface and address. The packet type
+// guard (addressed to this host) comes first; x/net/bpf's virtual machine
+// cannot run it, so echoFrameFilter leaves it out.
+func echoFilter(local netip.Addr, srcPort uint16) []bpf.Instruction {
 	guard := []bpf.Instruction{
 		bpf.LoadExtension{Num: bpf.ExtType},
 		bpf.JumpIf{Cond: bpf.JumpLessThan, Val: 3, SkipTrue: 1}, // PACKET_OTHERHOST and beyond
 		bpf.RetConstant{Val: 0},
 	}
-	return append(guard, echoFrameFilter(local)...)
+	return append(guard, echoFrameFilter(local, srcPort)...)
 }
 
-func echoFrameFilter(local netip.Addr) []bpf.Instruction {
+func echoFrameFilter(local netip.Addr, srcPort uint16) []bpf.Instruction {
 	a := local.As4()
 	// Each test jumps to the last instruction (drop) when it fails;
 	// SkipTrue counts the instructions between the jump and its target.
-	const drop = 12
+	const drop = 14
 	skip := func(from int) uint8 { return uint8(drop - from - 1) }
 	return []bpf.Instruction{
 		/* 0 */ bpf.LoadAbsolute{Off: 12, Size: 2}, // EtherType
@@ -158,6 +160,8 @@ func echoFrameFilter(local netip.Addr) []bpf.Instruction {
 		/* 8 */ bpf.LoadMemShift{Off: ethLen}, // X = header length
 		/* 9 */ bpf.LoadIndirect{Off: ethLen + 2, Size: 2}, // UDP destination port
 		/* 10 */ bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: EchoPort, SkipTrue: skip(10)},
+		/* 11 */ bpf.LoadIndirect{Off: ethLen, Size: 2}, // UDP source port
+		/* 12 */ bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(srcPort), SkipTrue: skip(12)},
 		/* accept */ bpf.RetConstant{Val: 256},
 		/* drop */ bpf.RetConstant{Val: 0},
 	}
@@ -210,12 +214,13 @@ func arpEntry(table io.Reader, addr netip.Addr) (mac net.HardwareAddr, dev strin
 	return nil, "", false
 }
 
-// echoConfig is the part of a session's configuration the Echo function
-// can use on its path: echo needs a single-hop IPv4 session (RFC 5883
-// section 3 leaves it out of multi-hop; IPv6 is not implemented), and this
-// side loops the remote's echo packets back only when the interface
-// towards it forwards IPv4 (forwards).
-func echoConfig(c Config, s Spec, forwards bool) Config {
+// echoConfig is s.Config less what the Echo function cannot use on its
+// path: echo needs a single-hop IPv4 session (RFC 5883 section 3 leaves it
+// out of multi-hop; IPv6 is not implemented), and this side loops the
+// remote's echo packets back only when the interface towards it forwards
+// IPv4 (forwards).
+func echoConfig(s Spec, forwards bool) Config {
+	c := s.Config
 	if s.Multihop || !s.Peer.Is4() {
 		c.EchoTx, c.EchoRx = 0, 0
 	}

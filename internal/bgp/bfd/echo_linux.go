@@ -22,10 +22,10 @@ import (
 // as a martian (a local source address arriving from outside). So both
 // ways use a packet socket on the interface towards the peer: whole
 // Ethernet frames to the peer's MAC address out, and in, through
-// echoFilter, only this host's echo packets coming back.
+// echoFilter, only this session's echo packets coming back.
 type echoPath struct {
 	local, peer netip.Addr
-	port        uint16
+	port        uint16 // the session's UDP source port, in echo packets too
 	// deliver gets each returning echo packet, from the reading goroutine;
 	// it must give up when done is closed.
 	deliver func(payload []byte, src netip.Addr, ttl int, done <-chan struct{})
@@ -66,7 +66,7 @@ func (e *echoPath) resolve(now time.Time) error {
 		if err != nil {
 			return err
 		}
-		filter, err := bpf.Assemble(echoFilter(e.local))
+		filter, err := bpf.Assemble(echoFilter(e.local, e.port))
 		if err != nil {
 			return err
 		}
@@ -114,8 +114,14 @@ func (e *echoPath) send(now time.Time, discr uint32) error {
 	}
 	e.seq++
 	frame := echoFrame(e.ifi.HardwareAddr, e.peerMAC, e.local, e.port, uint16(e.seq), echoPayload{Discr: discr, Seq: e.seq}.marshal())
-	_, err := e.conn.WriteTo(frame, &packet.Addr{HardwareAddr: e.peerMAC})
-	return err
+	if _, err := e.conn.WriteTo(frame, &packet.Addr{HardwareAddr: e.peerMAC}); err != nil {
+		// The next packet reopens the socket: the interface may have been
+		// replaced by one of the same name (a new index), which resolve
+		// alone would not notice.
+		e.close()
+		return err
+	}
+	return nil
 }
 
 // close closes the socket and waits for its reader.

@@ -132,7 +132,8 @@ func TestEchoConfig(t *testing.T) {
 		{"multi hop", Spec{Peer: v4.Peer, Multihop: true}, true, 0, 0},
 		{"IPv6", Spec{Peer: netip.MustParseAddr("2001:db8::2")}, true, 0, 0},
 	} {
-		got := echoConfig(c, tc.s, tc.forwards)
+		tc.s.Config = c
+		got := echoConfig(tc.s, tc.forwards)
 		if got.EchoTx != tc.tx || got.EchoRx != tc.rx || got.DesiredMinTx != time.Second {
 			t.Errorf("%s: %+v; want echo tx %v rx %v", tc.name, got, tc.tx, tc.rx)
 		}
@@ -168,8 +169,9 @@ func withOptions(b []byte) []byte {
 }
 
 // The socket filter and the parser let through this host's echo packets
-// coming back, and nothing else: not its own outgoing frames (TTL 255),
-// not the peer's echo packets (another source), not other traffic.
+// of one session coming back, and nothing else: not its own outgoing
+// frames (TTL 255), not the peer's echo packets (another source), not
+// another session's (another source port), not other traffic.
 func TestEchoFilterAndParse(t *testing.T) {
 	me, _ := net.ParseMAC("02:00:00:00:00:01")
 	peer, _ := net.ParseMAC("02:00:00:00:00:02")
@@ -181,10 +183,11 @@ func TestEchoFilterAndParse(t *testing.T) {
 	frrEcho := returned(echoFrame(peer, me, router, 49300, 1, make([]byte, 24)))
 	otherPort := returned(echoFrame(me, peer, local, 49200, 3, payload))
 	binary.BigEndian.PutUint16(otherPort[ethLen+ipv4Len+2:], 3784)
+	otherSession := returned(echoFrame(me, peer, local, 49201, 3, payload))
 	arp := make([]byte, 42)
 	binary.BigEndian.PutUint16(arp[12:], 0x0806)
 
-	vm, err := bpf.NewVM(echoFrameFilter(local))
+	vm, err := bpf.NewVM(echoFrameFilter(local, 49200))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +201,7 @@ func TestEchoFilterAndParse(t *testing.T) {
 		{"own outgoing echo (TTL 255)", out, false},
 		{"peer's echo packet", frrEcho, false},
 		{"another UDP port", otherPort, false},
+		{"another session's echo (source port)", otherSession, false},
 		{"ARP", arp, false},
 		{"short", back[:20], false},
 	} {
@@ -209,7 +213,7 @@ func TestEchoFilterAndParse(t *testing.T) {
 			t.Errorf("%s: filter returned %d, want accept %v", tc.name, n, tc.accept)
 		}
 	}
-	if _, err := bpf.Assemble(echoFilter(local)); err != nil {
+	if _, err := bpf.Assemble(echoFilter(local, 49200)); err != nil {
 		t.Errorf("the socket's program does not assemble: %v", err)
 	}
 

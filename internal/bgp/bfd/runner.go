@@ -147,7 +147,7 @@ func (r *runner) reconcile(now time.Time) {
 		if l, ok := r.sessions[k]; ok {
 			if l.spec.Config != s.Config {
 				l.spec.Config = s.Config
-				l.sess.SetConfig(now, r.sessionConfig(s, l.local))
+				l.sess.SetConfig(now, sessionConfig(s, l.local))
 				r.publish(l)
 			}
 			continue
@@ -190,7 +190,7 @@ func (r *runner) start(key string, s Spec, now time.Time) error {
 		discr = rand.Uint32()
 	}
 	l := &live{key: key, spec: s, tx: tx, lk: lk, local: tx.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()}
-	l.sess = NewSession(r.sessionConfig(s, l.local), discr, now, rand.Float64)
+	l.sess = NewSession(sessionConfig(s, l.local), discr, now, rand.Float64)
 	r.sessions[key], r.byDiscr[discr], r.byPeer[pk] = l, l, l
 	r.publish(l)
 	return nil
@@ -198,9 +198,8 @@ func (r *runner) start(key string, s Spec, now time.Time) error {
 
 // sessionConfig is the configuration a session of s runs with: its
 // Config, less the parts of the Echo function its path cannot carry.
-func (r *runner) sessionConfig(s Spec, local netip.Addr) Config {
-	forwards := s.Config.EchoRx > 0 && forwardsIPv4(local)
-	return echoConfig(s.Config, s, forwards)
+func sessionConfig(s Spec, local netip.Addr) Config {
+	return echoConfig(s, s.Config.EchoRx > 0 && forwardsIPv4(local))
 }
 
 func (r *runner) stop(l *live, now time.Time) {

@@ -226,9 +226,8 @@ func dropEcho(t *testing.T, ns string) func() {
 		return append([]string{"ip", "netns", "exec", ns, "nft"}, args...)
 	}
 	run(t, nft("add", "table", "inet", "fbgpecho")...)
-	undo := func() {
-		_ = exec.Command(nft("delete", "table", "inet", "fbgpecho")[0], nft("delete", "table", "inet", "fbgpecho")[1:]...).Run()
-	}
+	del := nft("delete", "table", "inet", "fbgpecho")
+	undo := func() { _ = exec.Command(del[0], del[1:]...).Run() }
 	t.Cleanup(undo)
 	run(t, nft("add", "chain", "inet", "fbgpecho", "fw", "{ type filter hook forward priority 0; }")...)
 	run(t, nft("add", "rule", "inet", "fbgpecho", "fw", "udp", "dport", "3785", "drop")...)
