@@ -25,7 +25,8 @@
 //	b. noMatchingAdvertisement: none of those selects the Service.
 //	   The remaining ones are the IP's applying advertisements.
 //	c. conflictingAdvertisements: see Conflicts.
-//	d. nodeNetworkUnavailable: this node has NetworkUnavailable=True.
+//	d. nodeNetworkUnavailable: this node has NetworkUnavailable=True;
+//	   nodeOutOfService: it carries TaintOutOfService.
 //	e. nodeLabeledExcludeBalancers: this node carries
 //	   LabelExcludeFromLB (unless IgnoreExcludeLB).
 //	f. externalTrafficPolicy Local: noLocalEndpoints unless an endpoint
@@ -98,6 +99,9 @@ const (
 	ReasonNoLocalEndpoints            = "noLocalEndpoints"
 	// ReasonNodeUnknown: this node's Node object is not in the snapshot.
 	ReasonNodeUnknown = "nodeUnknown"
+	// ReasonNodeOutOfService: this node carries TaintOutOfService (MetalLB
+	// does not look at it).
+	ReasonNodeOutOfService = "nodeOutOfService"
 )
 
 // BGPResult is the desired BGP state of one node.
@@ -265,6 +269,8 @@ func DesiredBGP(in Input) BGPResult {
 		switch {
 		case me.NetworkUnavailable:
 			nodeReason = ReasonNodeNetworkUnavailable
+		case me.OutOfService:
+			nodeReason = ReasonNodeOutOfService
 		case excluded && !in.IgnoreExcludeLB:
 			nodeReason = ReasonNodeLabeledExcludeBalancers
 		}

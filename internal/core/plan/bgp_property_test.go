@@ -32,6 +32,7 @@ func randomBGPInput(r *rand.Rand) Input {
 	for i := range 1 + r.IntN(4) {
 		n := node(fmt.Sprintf("n%d", i), "zone", pick("a", "b"), "rack", pick("r1", "r2"))
 		n.NetworkUnavailable = maybe(0.12)
+		n.OutOfService = maybe(0.08)
 		if maybe(0.12) {
 			n.Labels[LabelExcludeFromLB] = ""
 		}
@@ -304,6 +305,8 @@ func refBGP(in Input) (map[string]map[netip.Prefix]refRoute, map[string]BGPDecis
 			reason = ReasonConflictingAdvertisements
 		case me.NetworkUnavailable:
 			reason = ReasonNodeNetworkUnavailable
+		case me.OutOfService:
+			reason = ReasonNodeOutOfService
 		case excluded && !in.IgnoreExcludeLB:
 			reason = ReasonNodeLabeledExcludeBalancers
 		case s.ExternalTrafficPolicy == TrafficPolicyLocal && !localOK:
@@ -431,7 +434,7 @@ func TestPropertyBGPMatchesReference(t *testing.T) {
 	// The generator must reach every rule and the merging paths.
 	for _, reason := range []string{
 		ReasonNoConfig, ReasonNotLoadBalancer, ReasonNoIPAllocated, ReasonInvalidIP, ReasonIPNotAllowed, ReasonNodeUnknown,
-		ReasonNotOwner, ReasonNoMatchingAdvertisement, ReasonConflictingAdvertisements, ReasonNodeNetworkUnavailable,
+		ReasonNotOwner, ReasonNoMatchingAdvertisement, ReasonConflictingAdvertisements, ReasonNodeNetworkUnavailable, ReasonNodeOutOfService,
 		ReasonNodeLabeledExcludeBalancers, ReasonNoLocalEndpoints, ReasonNoEndpoints,
 	} {
 		if reasons[reason] < 20 {

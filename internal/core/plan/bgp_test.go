@@ -219,6 +219,12 @@ func TestBGPRules(t *testing.T) {
 			want:  refused(ReasonNodeNetworkUnavailable, ip),
 		},
 		{
+			name:  "nodeOutOfService",
+			nodes: []Node{{Name: "n1", OutOfService: true, Labels: labels(LabelExcludeFromLB, "")}, node("n2")},
+			svcs:  []Service{svc("ns/a", ip)},
+			want:  refused(ReasonNodeOutOfService, ip),
+		},
+		{
 			name:    "another node's NetworkUnavailable does not matter",
 			nodes:   []Node{node("n1"), {Name: "n2", NetworkUnavailable: true}},
 			svcs:    []Service{svc("ns/a", ip)},

@@ -26,7 +26,8 @@
 //     (noMatchingAdvertisement).
 //  5. The candidates of the Service are the live speakers (every Node when
 //     membership is off) that are selected by an applying advertisement's
-//     nodeSelectors, without NetworkUnavailable and without the
+//     nodeSelectors, without NetworkUnavailable, without the
+//     node.kubernetes.io/out-of-service taint and without the
 //     node.kubernetes.io/exclude-from-external-load-balancers label (unless
 //     IgnoreExcludeLB); with externalTrafficPolicy Local, only those with a
 //     serving endpoint of the Service. None: noEligibleNode (MetalLB:

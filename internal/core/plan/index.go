@@ -93,7 +93,7 @@ func indexNodes(in *Input) *nodeIndex {
 		if in.Speakers != nil && !in.Speakers[n.Name] {
 			continue
 		}
-		if n.NetworkUnavailable {
+		if n.NetworkUnavailable || n.OutOfService {
 			continue
 		}
 		if _, excluded := n.Labels[LabelExcludeFromLB]; excluded && !in.IgnoreExcludeLB {

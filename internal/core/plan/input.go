@@ -10,6 +10,11 @@ import (
 const (
 	// LabelExcludeFromLB on a Node (any value) keeps it from announcing.
 	LabelExcludeFromLB = "node.kubernetes.io/exclude-from-external-load-balancers"
+	// TaintOutOfService on a Node (any value and effect) keeps it from
+	// announcing: an operator (or automation) declared the node shut down
+	// (Kubernetes' non-graceful node shutdown). It moves the node's IPs
+	// even when membership is off and nothing else would notice the death.
+	TaintOutOfService = "node.kubernetes.io/out-of-service"
 
 	// AnnotationAllowSharedIP and its deprecated spelling: the same keys as
 	// package assign (a test checks), repeated here so the speaker does not
@@ -52,6 +57,8 @@ type Node struct {
 	Labels map[string]string
 	// NetworkUnavailable is the NetworkUnavailable condition being True.
 	NetworkUnavailable bool
+	// OutOfService is the TaintOutOfService taint being on the Node.
+	OutOfService bool
 }
 
 // Service is a Service with its endpoints, as the speaker sees it.

@@ -123,6 +123,12 @@ func TestRules(t *testing.T) {
 			among: [][]string{{"n1", "n2"}},
 		},
 		{
+			name:  "out-of-service taint removes the node",
+			nodes: []Node{node("n1"), {Name: "n2", OutOfService: true}, node("n3")},
+			svcs:  []Service{svc("ns/a", wonBy(v4, "n2", all3...))},
+			among: [][]string{{"n1", "n3"}},
+		},
+		{
 			name:       "node selectors restrict candidates; unselected nodes lack an advertisement",
 			config:     cfg(allPools, withNodes(ad("zone-a"), sel("zone", "a"))),
 			svcs:       []Service{svc("ns/a", wonBy(v4, "n3", all3...))},

@@ -45,6 +45,11 @@ func toPlanNode(n *corev1.Node) plan.Node {
 			pn.NetworkUnavailable = true
 		}
 	}
+	for _, t := range n.Spec.Taints {
+		if t.Key == plan.TaintOutOfService {
+			pn.OutOfService = true
+		}
+	}
 	return pn
 }
 

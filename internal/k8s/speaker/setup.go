@@ -270,8 +270,8 @@ func kicks(kick <-chan struct{}, changes <-chan struct{}) source.Source {
 }
 
 // nodeChanged passes Node events that matter for announcements: creation,
-// deletion, label changes and NetworkUnavailable changes, not the
-// heartbeats that update a Node every few seconds.
+// deletion, label changes, NetworkUnavailable and out-of-service changes,
+// not the heartbeats that update a Node every few seconds.
 func nodeChanged() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
@@ -280,7 +280,8 @@ func nodeChanged() predicate.Predicate {
 			if !ok1 || !ok2 {
 				return true
 			}
-			return !labels.Equals(o.Labels, n.Labels) || toPlanNode(o).NetworkUnavailable != toPlanNode(n).NetworkUnavailable
+			po, pn := toPlanNode(o), toPlanNode(n)
+			return !labels.Equals(o.Labels, n.Labels) || po.NetworkUnavailable != pn.NetworkUnavailable || po.OutOfService != pn.OutOfService
 		},
 	}
 }

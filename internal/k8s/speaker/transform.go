@@ -5,6 +5,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
+
+	"github.com/ferrolb/ferrolb/internal/core/plan"
 )
 
 // The speaker caches every Service, EndpointSlice and Node of the cluster
@@ -78,7 +80,8 @@ func TrimEndpointSlice(obj any) (any, error) {
 	return out, nil
 }
 
-// TrimNode keeps a Node's labels and its NetworkUnavailable condition.
+// TrimNode keeps a Node's labels, its NetworkUnavailable condition and its
+// out-of-service taint.
 func TrimNode(obj any) (any, error) {
 	n, ok := obj.(*corev1.Node)
 	if !ok {
@@ -89,6 +92,11 @@ func TrimNode(obj any) (any, error) {
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeNetworkUnavailable {
 			out.Status.Conditions = append(out.Status.Conditions, corev1.NodeCondition{Type: c.Type, Status: c.Status})
+		}
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Key == plan.TaintOutOfService {
+			out.Spec.Taints = append(out.Spec.Taints, corev1.Taint{Key: t.Key, Effect: t.Effect})
 		}
 	}
 	return out, nil

@@ -96,6 +96,9 @@ func TestTrimNodeKeepsLabelsAndNetworkUnavailable(t *testing.T) {
 	for _, unavailable := range []corev1.ConditionStatus{corev1.ConditionTrue, corev1.ConditionFalse} {
 		n := &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{Name: "n1", Labels: map[string]string{"zone": "a"}, Annotations: map[string]string{"x": "y"}},
+			Spec: corev1.NodeSpec{Taints: []corev1.Taint{
+				{Key: "node.kubernetes.io/unschedulable", Effect: corev1.TaintEffectNoSchedule},
+			}},
 			Status: corev1.NodeStatus{
 				Conditions: []corev1.NodeCondition{
 					{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady"},
@@ -113,5 +116,25 @@ func TestTrimNodeKeepsLabelsAndNetworkUnavailable(t *testing.T) {
 		if tn.Status.Images != nil || tn.Status.NodeInfo.KernelVersion != "" || len(tn.Status.Conditions) != 1 || tn.Annotations != nil {
 			t.Errorf("Node not trimmed: %+v", tn)
 		}
+	}
+}
+
+// The out-of-service taint survives trimming and takes the node out; other
+// taints are dropped.
+func TestTrimNodeKeepsOutOfService(t *testing.T) {
+	n := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: "n1"},
+		Spec: corev1.NodeSpec{Taints: []corev1.Taint{
+			{Key: "node.kubernetes.io/unschedulable", Effect: corev1.TaintEffectNoSchedule},
+			{Key: "node.kubernetes.io/out-of-service", Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute},
+		}},
+	}
+	if !toPlanNode(n).OutOfService {
+		t.Fatalf("toPlanNode missed the out-of-service taint")
+	}
+	out, _ := TrimNode(n)
+	tn := out.(*corev1.Node)
+	if !toPlanNode(tn).OutOfService || len(tn.Spec.Taints) != 1 {
+		t.Errorf("trimmed taints %+v: want only out-of-service", tn.Spec.Taints)
 	}
 }

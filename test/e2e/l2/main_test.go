@@ -194,12 +194,24 @@ func (e *env) reset() error {
 	}
 }
 
-// resetNode removes every label and condition a test may have set.
+// resetNode removes every label, taint and condition a test may have set.
 func (e *env) resetNode(ctx context.Context, name string) error {
 	for attempt := 0; ; attempt++ {
 		var n corev1.Node
 		if err := e.c.Get(ctx, types.NamespacedName{Name: name}, &n); err != nil {
 			return err
+		}
+		if slices.ContainsFunc(n.Spec.Taints, isOutOfService) {
+			n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, isOutOfService)
+			if err := e.c.Update(ctx, &n); err != nil {
+				if apierrors.IsConflict(err) && attempt < 4 {
+					continue
+				}
+				return err
+			}
+			if err := e.c.Get(ctx, types.NamespacedName{Name: name}, &n); err != nil {
+				return err
+			}
 		}
 		labels := map[string]any{}
 		for k := range n.Labels {
@@ -340,6 +352,34 @@ func (e *env) labelNode(node string, labels map[string]*string) {
 	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}
 	if err := e.mergePatch(e.ctx, n, map[string]any{"metadata": map[string]any{"labels": m}}); err != nil {
 		e.t.Fatalf("labelling node %s: %v", node, err)
+	}
+}
+
+// taintOutOfService is the taint of Kubernetes' non-graceful node shutdown.
+const taintOutOfService = "node.kubernetes.io/out-of-service"
+
+func isOutOfService(t corev1.Taint) bool { return t.Key == taintOutOfService }
+
+// setOutOfService adds or removes a Node's out-of-service taint, as an
+// operator does when a node has shut down without draining.
+func (e *env) setOutOfService(node string, on bool) {
+	e.t.Helper()
+	for attempt := 0; ; attempt++ {
+		var n corev1.Node
+		if err := e.c.Get(e.ctx, types.NamespacedName{Name: node}, &n); err != nil {
+			e.t.Fatal(err)
+		}
+		n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, isOutOfService)
+		if on {
+			n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: taintOutOfService, Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute})
+		}
+		err := e.c.Update(e.ctx, &n)
+		if err == nil {
+			return
+		}
+		if !apierrors.IsConflict(err) || attempt == 4 {
+			e.t.Fatalf("updating the taints of node %s: %v", node, err)
+		}
 	}
 }
 

@@ -9,9 +9,9 @@ import (
 	"github.com/ferrolb/ferrolb/api/v1beta1"
 )
 
-// TestNodeConditions: the exclude-from-external-load-balancers label and
-// the NetworkUnavailable=True condition each take a node out of the
-// election: the announcement moves away (to the same next node, the
+// TestNodeConditions: the exclude-from-external-load-balancers label, the
+// NetworkUnavailable=True condition and the out-of-service taint each take
+// a node out of the election: the announcement moves away (to the same next node, the
 // election being deterministic), HTTP follows, and it comes back when the
 // label or condition goes.
 func TestNodeConditions(t *testing.T) {
@@ -38,5 +38,13 @@ func TestNodeConditions(t *testing.T) {
 	e.stillAnswered(ip, next, 1)
 
 	e.setNetworkUnavailable(owner, false)
+	e.waitServed(svc, ip, owner, "")
+
+	t.Logf("%s tainted %s", owner, taintOutOfService)
+	e.setOutOfService(owner, true)
+	e.waitServed(svc, ip, next, "")
+	e.stillAnswered(ip, next, 1)
+
+	e.setOutOfService(owner, false)
 	e.waitServed(svc, ip, owner, "")
 }
