@@ -3,6 +3,7 @@ package bgp
 import (
 	"context"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -64,19 +65,8 @@ spec:
 
 	// FRR replaces each BFD session once the BGP session is up: wait
 	// until all three are up and have stayed so for a second.
-	e.eventually(30*time.Second, "BFD up with every node at 100 ms x 3", func() (bool, string) {
-		ps, err := r.BFDPeers(e.ctx)
-		if err != nil {
-			return false, err.Error()
-		}
-		up := 0
-		for _, p := range ps {
-			if p.State == "up" && p.Uptime >= time.Second && p.RemoteRxInterval == 100*time.Millisecond &&
-				p.RemoteTxInterval == 100*time.Millisecond && p.RemoteMultiplier == 3 {
-				up++
-			}
-		}
-		return up == len(allNodes), fmt.Sprintf("%+v", ps)
+	waitBFDUp(e, r, "at 100 ms x 3", func(p lab.BFDPeer) bool {
+		return p.RemoteRxInterval == 100*time.Millisecond && p.RemoteTxInterval == 100*time.Millisecond && p.RemoteMultiplier == 3
 	})
 	e.waitSessions(r, model.IPv4, allNodes, 15*time.Second)
 	e.waitMetrics("node1", map[string]float64{`metallb_bfd_session_up{peer="198.51.100.6"}`: 1}, 10*time.Second)
@@ -101,6 +91,25 @@ spec:
 		t.Errorf("the router's BFD session with node3 after its death: %+v %v", st, err)
 	}
 	checkRouterUp(e, r, []string{"node1", "node2"})
+}
+
+// waitBFDUp waits until r has a BFD session with every node that is up,
+// has stayed up for a second and satisfies ok (what describes).
+func waitBFDUp(e *env, r *lab.Router, what string, ok func(lab.BFDPeer) bool) {
+	e.t.Helper()
+	e.eventually(30*time.Second, strings.TrimSpace("BFD up with every node "+what), func() (bool, string) {
+		ps, err := r.BFDPeers(e.ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		up := 0
+		for _, p := range ps {
+			if p.State == "up" && p.Uptime >= time.Second && ok(p) {
+				up++
+			}
+		}
+		return up == len(allNodes), fmt.Sprintf("%+v", ps)
+	})
 }
 
 // bfdPeer returns r's BFD session with a node.
@@ -173,19 +182,7 @@ spec:
 	e.backends(svc, allNodes...)
 	prefix := hostPrefix(ip)
 	e.waitNextHops(r, prefix, allNodes, 60*time.Second)
-	e.eventually(30*time.Second, "BFD up with every node", func() (bool, string) {
-		ps, err := r.BFDPeers(e.ctx)
-		if err != nil {
-			return false, err.Error()
-		}
-		up := 0
-		for _, p := range ps {
-			if p.State == "up" && p.Uptime >= time.Second {
-				up++
-			}
-		}
-		return up == len(allNodes), fmt.Sprintf("%+v", ps)
-	})
+	waitBFDUp(e, r, "", func(lab.BFDPeer) bool { return true })
 
 	// Each speaker's echo packets come back, about 20 a second.
 	in, out := `metallb_bfd_echo_packet_input{peer="198.51.100.4"}`, `metallb_bfd_echo_packet_output{peer="198.51.100.4"}`

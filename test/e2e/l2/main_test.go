@@ -364,34 +364,19 @@ func isOutOfService(t corev1.Taint) bool { return t.Key == taintOutOfService }
 // operator does when a node has shut down without draining.
 func (e *env) setOutOfService(node string, on bool) {
 	e.t.Helper()
-	for attempt := 0; ; attempt++ {
-		var n corev1.Node
-		if err := e.c.Get(e.ctx, types.NamespacedName{Name: node}, &n); err != nil {
-			e.t.Fatal(err)
-		}
+	e.updateNode(node, "taints", false, func(n *corev1.Node) {
 		n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, isOutOfService)
 		if on {
 			n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: taintOutOfService, Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute})
 		}
-		err := e.c.Update(e.ctx, &n)
-		if err == nil {
-			return
-		}
-		if !apierrors.IsConflict(err) || attempt == 4 {
-			e.t.Fatalf("updating the taints of node %s: %v", node, err)
-		}
-	}
+	})
 }
 
 // setNetworkUnavailable sets or clears the NetworkUnavailable=True
 // condition in a Node's status, as a network plugin would.
 func (e *env) setNetworkUnavailable(node string, on bool) {
 	e.t.Helper()
-	for attempt := 0; ; attempt++ {
-		var n corev1.Node
-		if err := e.c.Get(e.ctx, types.NamespacedName{Name: node}, &n); err != nil {
-			e.t.Fatal(err)
-		}
+	e.updateNode(node, "conditions", true, func(n *corev1.Node) {
 		n.Status.Conditions = slices.DeleteFunc(n.Status.Conditions, func(c corev1.NodeCondition) bool {
 			return c.Type == corev1.NodeNetworkUnavailable
 		})
@@ -402,12 +387,31 @@ func (e *env) setNetworkUnavailable(node string, on bool) {
 				Message: "set by the l2 e2e test", LastHeartbeatTime: now, LastTransitionTime: now,
 			})
 		}
-		err := e.c.Status().Update(e.ctx, &n)
+	})
+}
+
+// updateNode reads a Node, applies change and writes it back (its status
+// when status is true), retrying on conflicts; what names the change in
+// the failure message.
+func (e *env) updateNode(node, what string, status bool, change func(*corev1.Node)) {
+	e.t.Helper()
+	for attempt := 0; ; attempt++ {
+		var n corev1.Node
+		if err := e.c.Get(e.ctx, types.NamespacedName{Name: node}, &n); err != nil {
+			e.t.Fatal(err)
+		}
+		change(&n)
+		var err error
+		if status {
+			err = e.c.Status().Update(e.ctx, &n)
+		} else {
+			err = e.c.Update(e.ctx, &n)
+		}
 		if err == nil {
 			return
 		}
 		if !apierrors.IsConflict(err) || attempt == 4 {
-			e.t.Fatalf("updating the conditions of node %s: %v", node, err)
+			e.t.Fatalf("updating the %s of node %s: %v", what, node, err)
 		}
 	}
 }
