@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/ferrolb/ferrolb/internal/netpkt"
 )
 
 // EchoPort is the UDP destination port of BFD Echo packets (RFC 5881
@@ -82,7 +84,7 @@ func echoFrame(src, dst net.HardwareAddr, local netip.Addr, srcPort, id uint16, 
 	a := local.As4()
 	copy(ip[12:16], a[:])
 	copy(ip[16:20], a[:])
-	binary.BigEndian.PutUint16(ip[10:], checksum(0, ip))
+	binary.BigEndian.PutUint16(ip[10:], netpkt.Checksum(0, ip))
 
 	udp := b[ethLen+ipv4Len:]
 	binary.BigEndian.PutUint16(udp[0:], srcPort)
@@ -90,11 +92,7 @@ func echoFrame(src, dst net.HardwareAddr, local netip.Addr, srcPort, id uint16, 
 	binary.BigEndian.PutUint16(udp[4:], uint16(udpLen+len(payload)))
 	copy(udp[udpLen:], payload)
 	// Pseudo-header: addresses, protocol, UDP length (RFC 768).
-	sum := uint32(0)
-	for _, w := range [][]byte{ip[12:20], {0, 17}, udp[4:6]} {
-		sum = sumWords(sum, w)
-	}
-	c := checksum(sum, udp)
+	c := netpkt.Checksum(udpPseudoSum(ip, udp), udp)
 	if c == 0 {
 		c = 0xffff // zero means "no checksum" in UDP over IPv4
 	}
@@ -102,26 +100,11 @@ func echoFrame(src, dst net.HardwareAddr, local netip.Addr, srcPort, id uint16, 
 	return b
 }
 
-// sumWords adds b, as big-endian 16-bit words (an odd last byte padded
-// with zero), to the one's complement sum s.
-func sumWords(s uint32, b []byte) uint32 {
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	return s
-}
-
-// checksum is the Internet checksum (RFC 1071) of b on top of the partial
-// sum s.
-func checksum(s uint32, b []byte) uint16 {
-	s = sumWords(s, b)
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return ^uint16(s)
+// udpPseudoSum is the sum of the IPv4 pseudo-header of a UDP datagram
+// (RFC 768): the addresses of the IPv4 header ip, the protocol and the UDP
+// length field of udp.
+func udpPseudoSum(ip, udp []byte) uint64 {
+	return netpkt.Sum(netpkt.Sum(netpkt.Sum(0, ip[12:20]), []byte{0, 17}), udp[4:6])
 }
 
 // echoFilter keeps the frames that can be the echo packets of one session
@@ -130,16 +113,11 @@ func checksum(s uint32, b []byte) uint16 {
 // itself (a packet from one of its own addresses arriving from outside is
 // a martian unless accept_local is set), so they are read on a packet
 // socket; the source port keeps each session's socket to its own packets
-// when several sessions share an interface and address. The packet type
-// guard (addressed to this host) comes first; x/net/bpf's virtual machine
-// cannot run it, so echoFrameFilter leaves it out.
+// when several sessions share an interface and address. netpkt.HostGuard
+// comes first; x/net/bpf's virtual machine cannot run it, so the tests run
+// echoFrameFilter alone.
 func echoFilter(local netip.Addr, srcPort uint16) []bpf.Instruction {
-	guard := []bpf.Instruction{
-		bpf.LoadExtension{Num: bpf.ExtType},
-		bpf.JumpIf{Cond: bpf.JumpLessThan, Val: 3, SkipTrue: 1}, // PACKET_OTHERHOST and beyond
-		bpf.RetConstant{Val: 0},
-	}
-	return append(guard, echoFrameFilter(local, srcPort)...)
+	return netpkt.Guarded(echoFrameFilter(local, srcPort))
 }
 
 func echoFrameFilter(local netip.Addr, srcPort uint16) []bpf.Instruction {
@@ -178,7 +156,7 @@ func parseEchoFrame(b []byte) (src netip.Addr, ttl int, payload []byte, ok bool)
 	ihl := int(ip[0]&0xf) * 4
 	total := int(binary.BigEndian.Uint16(ip[2:]))
 	fragment := binary.BigEndian.Uint16(ip[6:])&0x3fff != 0
-	if ip[0]>>4 != 4 || ihl < ipv4Len || total < ihl+udpLen || total > len(ip) || fragment || ip[9] != 17 || checksum(0, ip[:ihl]) != 0 {
+	if ip[0]>>4 != 4 || ihl < ipv4Len || total < ihl+udpLen || total > len(ip) || fragment || ip[9] != 17 || netpkt.Checksum(0, ip[:ihl]) != 0 {
 		return netip.Addr{}, 0, nil, false
 	}
 	udp := ip[ihl:total]
@@ -194,11 +172,12 @@ func parseEchoFrame(b []byte) (src netip.Addr, ttl int, payload []byte, ok bool)
 // type, Flags, HW address, Mask, Device), and the device it is on. Only
 // complete entries (flag ATF_COM, 0x2) count.
 func arpEntry(table io.Reader, addr netip.Addr) (mac net.HardwareAddr, dev string, ok bool) {
+	want := addr.String()
 	sc := bufio.NewScanner(table)
 	sc.Scan() // header
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) < 6 || f[0] != addr.String() {
+		if len(f) < 6 || f[0] != want {
 			continue
 		}
 		flags, err := strconv.ParseUint(f[2], 0, 32)

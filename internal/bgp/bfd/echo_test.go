@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/ferrolb/ferrolb/internal/netpkt"
 )
 
 func TestEchoPayloadRoundTrip(t *testing.T) {
@@ -67,30 +69,18 @@ func TestEchoFrame(t *testing.T) {
 	if !bytes.Equal(ip[12:16], local.AsSlice()) || !bytes.Equal(ip[16:20], local.AsSlice()) {
 		t.Errorf("addresses %v -> %v, want %v both", ip[12:16], ip[16:20], local)
 	}
-	if c := checksum(0, ip); c != 0 {
+	if c := netpkt.Checksum(0, ip); c != 0 {
 		t.Errorf("IPv4 header checksum does not verify (%#x)", c)
 	}
 	udp := b[ethLen+ipv4Len:]
 	if binary.BigEndian.Uint16(udp[0:]) != 49200 || binary.BigEndian.Uint16(udp[2:]) != EchoPort {
 		t.Errorf("UDP ports % x", udp[:4])
 	}
-	pseudo := sumWords(sumWords(sumWords(0, ip[12:20]), []byte{0, 17}), udp[4:6])
-	if c := checksum(pseudo, udp); c != 0 {
+	if c := netpkt.Checksum(udpPseudoSum(ip, udp), udp); c != 0 {
 		t.Errorf("UDP checksum does not verify (%#x)", c)
 	}
 	if !bytes.Equal(udp[udpLen:], payload) {
 		t.Errorf("payload % x", udp[udpLen:])
-	}
-}
-
-// RFC 1071's example: the words 0001 f203 f4f5 f6f7 sum to ddf2.
-func TestChecksumRFC1071(t *testing.T) {
-	if got := checksum(0, []byte{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7}); got != ^uint16(0xddf2) {
-		t.Errorf("checksum %#x, want %#x", got, ^uint16(0xddf2))
-	}
-	// An odd length pads with a zero byte.
-	if checksum(0, []byte{0xab}) != checksum(0, []byte{0xab, 0}) {
-		t.Errorf("odd length not padded")
 	}
 }
 
@@ -151,7 +141,7 @@ func returned(b []byte) []byte {
 	ip := b[ethLen : ethLen+ipv4Len]
 	ip[8]--
 	ip[10], ip[11] = 0, 0
-	binary.BigEndian.PutUint16(ip[10:], checksum(0, ip))
+	binary.BigEndian.PutUint16(ip[10:], netpkt.Checksum(0, ip))
 	return b
 }
 
@@ -164,7 +154,7 @@ func withOptions(b []byte) []byte {
 	ip[0] = 0x46
 	binary.BigEndian.PutUint16(ip[2:], binary.BigEndian.Uint16(ip[2:])+4)
 	ip[10], ip[11] = 0, 0
-	binary.BigEndian.PutUint16(ip[10:], checksum(0, ip))
+	binary.BigEndian.PutUint16(ip[10:], netpkt.Checksum(0, ip))
 	return out
 }
 
@@ -228,7 +218,7 @@ func TestEchoFilterAndParse(t *testing.T) {
 	fragment := returned(echoFrame(me, peer, local, 49200, 3, payload))
 	fragment[ethLen+6] |= 0x20 // more fragments
 	fragment[ethLen+10], fragment[ethLen+11] = 0, 0
-	binary.BigEndian.PutUint16(fragment[ethLen+10:], checksum(0, fragment[ethLen:ethLen+ipv4Len]))
+	binary.BigEndian.PutUint16(fragment[ethLen+10:], netpkt.Checksum(0, fragment[ethLen:ethLen+ipv4Len]))
 	for name, frame := range map[string][]byte{"bad checksum": bad, "fragment": fragment, "truncated": back[:len(back)-4], "short": back[:30]} {
 		if _, _, _, ok := parseEchoFrame(frame); ok {
 			t.Errorf("%s: parsed", name)

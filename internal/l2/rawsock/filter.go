@@ -2,11 +2,9 @@ package rawsock
 
 import (
 	"golang.org/x/net/bpf"
-)
 
-// packetOtherHost is PACKET_OTHERHOST from linux/if_packet.h; 0 to 2 are
-// host, broadcast and multicast.
-const packetOtherHost = 3
+	"github.com/ferrolb/ferrolb/internal/netpkt"
+)
 
 // Offsets in an untagged Ethernet frame.
 const (
@@ -17,18 +15,9 @@ const (
 	snapLen       = 1514
 )
 
-// hostGuard drops every frame the kernel did not classify as addressed to
-// this host (PACKET_HOST, PACKET_BROADCAST or PACKET_MULTICAST, see
-// packet(7)): PACKET_OTHERHOST covers unicast to other hosts seen in
-// promiscuous mode and frames of a VLAN that has no device here, which reach
-// the parent interface's sockets with the tag already removed and must not
-// be answered untagged. It is prepended to the programs below; jumps are
-// relative, so their offsets still hold.
-var hostGuard = []bpf.Instruction{
-	bpf.LoadExtension{Num: bpf.ExtType},
-	bpf.JumpIf{Cond: bpf.JumpLessThan, Val: packetOtherHost, SkipTrue: 1},
-	bpf.RetConstant{Val: 0},
-}
+// Every program below runs behind netpkt.HostGuard (see assemble): frames
+// of a VLAN without a device here reach the parent interface's sockets
+// with the tag already removed and must not be answered untagged.
 
 // arpRequestFilter keeps ARP requests.
 var arpRequestFilter = []bpf.Instruction{
@@ -53,9 +42,9 @@ var neighborSolicitationFilter = []bpf.Instruction{
 	bpf.RetConstant{Val: 0},
 }
 
-// assemble prepends hostGuard and assembles.
+// assemble prepends netpkt.HostGuard and assembles.
 func assemble(prog []bpf.Instruction) []bpf.RawInstruction {
-	raw, err := bpf.Assemble(append(append([]bpf.Instruction{}, hostGuard...), prog...))
+	raw, err := bpf.Assemble(netpkt.Guarded(prog))
 	if err != nil {
 		panic("rawsock: invalid built-in BPF program: " + err.Error())
 	}

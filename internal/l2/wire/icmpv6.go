@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/ferrolb/ferrolb/internal/netpkt"
 )
 
 // ICMPv6 message types of Neighbor Discovery (RFC 4861 section 4).
@@ -21,12 +23,12 @@ const (
 func ICMPv6Checksum(src, dst netip.Addr, msg []byte) uint16 {
 	sum := pseudoHeaderSum(src, dst, len(msg))
 	if len(msg) >= 4 {
-		sum = sumBytes(sum, msg[:2])
-		sum = sumBytes(sum, msg[4:])
+		sum = netpkt.Sum(sum, msg[:2])
+		sum = netpkt.Sum(sum, msg[4:])
 	} else {
-		sum = sumBytes(sum, msg)
+		sum = netpkt.Sum(sum, msg)
 	}
-	return ^fold(sum)
+	return ^netpkt.Fold(sum)
 }
 
 // VerifyICMPv6Checksum reports whether the checksum stored in msg is
@@ -36,7 +38,7 @@ func VerifyICMPv6Checksum(src, dst netip.Addr, msg []byte) bool {
 	if len(msg) < 4 {
 		return false
 	}
-	return fold(sumBytes(pseudoHeaderSum(src, dst, len(msg)), msg)) == 0xffff
+	return netpkt.Fold(netpkt.Sum(pseudoHeaderSum(src, dst, len(msg)), msg)) == 0xffff
 }
 
 // putICMPv6Checksum fills in the checksum of msg in place.
@@ -47,30 +49,9 @@ func putICMPv6Checksum(src, dst netip.Addr, msg []byte) {
 func pseudoHeaderSum(src, dst netip.Addr, length int) uint64 {
 	s, d := src.As16(), dst.As16()
 	var sum uint64
-	sum = sumBytes(sum, s[:])
-	sum = sumBytes(sum, d[:])
+	sum = netpkt.Sum(sum, s[:])
+	sum = netpkt.Sum(sum, d[:])
 	sum += uint64(uint32(length) >> 16)
 	sum += uint64(uint32(length) & 0xffff)
 	return sum + ProtocolICMPv6
-}
-
-// sumBytes adds b, as big-endian 16-bit words, to sum. Every call but the
-// last must pass an even number of bytes; an odd final byte is padded with
-// zero as RFC 1071 describes.
-func sumBytes(sum uint64, b []byte) uint64 {
-	for len(b) >= 2 {
-		sum += uint64(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		sum += uint64(b[0]) << 8
-	}
-	return sum
-}
-
-func fold(sum uint64) uint16 {
-	for sum > 0xffff {
-		sum = sum>>16 + sum&0xffff
-	}
-	return uint16(sum)
 }
