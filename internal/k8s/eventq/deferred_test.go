@@ -54,6 +54,19 @@ func expectInOrder(t *testing.T, rec *record.FakeRecorder, n int, reason string)
 	}
 }
 
+// stopAndExpectAll stops the queue and checks that all n events of reason
+// were delivered, in order.
+func stopAndExpectAll(t *testing.T, stop func() error, rec *record.FakeRecorder, n int, reason string) {
+	t.Helper()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Events) != n {
+		t.Fatalf("%d events delivered after stop, want all %d", len(rec.Events), n)
+	}
+	expectInOrder(t, rec, n, reason)
+}
+
 func TestDeferredEventsNothingLostAndHeldBackWhileBusy(t *testing.T) {
 	rec := record.NewFakeRecorder(1000)
 	d := heldBack(rec, 50, "IPAllocated") // busy for the whole first phase
@@ -66,13 +79,7 @@ func TestDeferredEventsNothingLostAndHeldBackWhileBusy(t *testing.T) {
 	d.busyFor.Store(0)
 	d.Event(&corev1.Service{}, corev1.EventTypeNormal, "IPAllocated", "50")
 	waitEvents(rec, 51)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	if len(rec.Events) != 51 {
-		t.Fatalf("%d events delivered, want all 51", len(rec.Events))
-	}
-	expectInOrder(t, rec, 51, "IPAllocated")
+	stopAndExpectAll(t, stop, rec, 51, "IPAllocated")
 }
 
 // The hold is bounded: while the component stays busy, events older than
@@ -94,13 +101,7 @@ func TestDeferredHoldIsBounded(t *testing.T) {
 		t.Errorf("%d events out 300 ms after the hold ran out at one per 20 ms, want about 15", n)
 	}
 	// Stopping flushes the rest, in order.
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	if len(rec.Events) != 40 {
-		t.Fatalf("%d events after stop, want all 40", len(rec.Events))
-	}
-	expectInOrder(t, rec, 40, "nodeAssigned")
+	stopAndExpectAll(t, stop, rec, 40, "nodeAssigned")
 }
 
 // Without activity, events go out at once.
