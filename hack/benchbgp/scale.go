@@ -66,7 +66,7 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 		return rows, err
 	}
 	first, lastRound := rounds[0].Comparison, rounds[len(rounds)-1]
-	bare, bareCPU, baseCPU := first.Bare, first.BareCPU, lastRound.DirectCPU
+	baseCPU := lastRound.DirectCPU
 	var names []string
 	for name := range res.routers {
 		names = append(names, name)
@@ -84,12 +84,7 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 		row{"scale, every route complete as each router's client reports it (polled every 0.25 s for BIRD and GoBGP; last round)", strings.Join(parts, ", "), "", ""},
 		row{"scale, prefixes with a path from every node at the end, per router", strings.Join(complete, ", "), fmt.Sprintf("%d each", o.services+1), ""},
 	)
-	if o.WithoutSpeakers {
-		rows = append(rows,
-			row{"scale, same workload on a lab without speakers: controller assigned every IP (first round)", benchkit.Secs(bare), "", ""},
-			row{"scale, CPU used by the lab's processes without speakers", bareCPU, "", ""},
-		)
-	}
+	rows = append(rows, benchkit.DiagnosticRows(o.SpeakerFlags, first)...)
 	for _, m := range res.mem {
 		if m.RSS == 0 {
 			continue

@@ -107,13 +107,7 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 	for _, m := range res.mem {
 		rows = append(rows, row{fmt.Sprintf("speaker RSS on %s with %s Services: anonymous + file-backed (the binary)", m.Node, n), benchkit.MiB(m.Anon) + " + " + benchkit.MiB(m.File), "", ""})
 	}
-	if o.WithoutSpeakers {
-		first := rounds[0].Comparison
-		rows = append(rows,
-			row{"scale, same lab without speakers: controller assigned every IP (first round)", benchkit.Secs(first.Bare), "", ""},
-			row{"scale, CPU used by the lab's processes without speakers", first.BareCPU, "", ""},
-		)
-	}
+	rows = append(rows, benchkit.DiagnosticRows(o.SpeakerFlags, rounds[0].Comparison)...)
 	if res.passes != "" {
 		rows = append(rows, row{"scale, layer2 reconcile passes (full recomputations) per speaker during the run (last round)", res.passes, "", ""})
 	}
@@ -238,7 +232,7 @@ func labScaleRun(ctx context.Context, o options, final bool) (scaleResult, error
 	if o.PprofPort != 0 && o.CPUProfile > 0 {
 		go saveCPUProfile(ctx, l, o)
 	}
-	o.SaveAPIServerProfile(ctx, cs, "kube-apiserver-lab", progress)
+	defer o.SaveAPIServerProfile(ctx, cs, "kube-apiserver-lab", progress)()
 	passes0 := reconcilePasses(ctx, l)
 	cpu0 := benchkit.SampleChildren()
 	start := time.Now()
@@ -403,7 +397,7 @@ func bareLabRun(ctx context.Context, o options) (time.Duration, string, error) {
 	if err := benchkit.WaitIngress(ctx, cs, "default", probe.Name); err != nil {
 		return 0, "", err
 	}
-	o.SaveAPIServerProfile(ctx, cs, "kube-apiserver-bare", progress)
+	defer o.SaveAPIServerProfile(ctx, cs, "kube-apiserver-bare", progress)()
 	t, err := benchkit.TimeWorkload(ctx, scaleWorkload(cs, o, benchkit.NodeBackends(l)), func(d time.Duration) {
 		progress("  all Services and slices created after %s", benchkit.Secs(d))
 	})

@@ -31,7 +31,7 @@ func baselineRun(ctx context.Context, o options, slices bool) (time.Duration, st
 	}
 	w := scaleWorkload(nil, o, backends)
 	w.StatusIP, w.Pool = poolIP, scalePool
-	t, err := benchkit.Baseline(ctx, *w, 50, benchkit.BaselineOptions{Timeout: o.PhaseTimeout, KeepDir: o.KeepDir, Progress: progress})
+	t, err := benchkit.Baseline(ctx, *w, 50, benchkit.BaselineOptions{Timeout: o.PhaseTimeout, KeepDir: o.KeepDir, Progress: progress, Profile: o.BaselineProfile(slices, progress)})
 	if err != nil {
 		return 0, "", err
 	}

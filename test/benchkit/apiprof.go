@@ -2,7 +2,6 @@ package benchkit
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -53,9 +52,3 @@ func saveAPIServerDebug(ctx context.Context, cs kubernetes.Interface, dir, profi
 	}
 	progress("  saved %s", path)
 }
-
-// apiServerProfileHelp is the -apiserver-profile flag's help.
-var apiServerProfileHelp = fmt.Sprintf("diagnostic: record the API server's CPU profile for this long from %s into the scale burst, and its goroutines halfway (into -profile-dir)", apiProfileAfter)
-
-// apiProfileAfter is when the API server's profile starts in the burst.
-const apiProfileAfter = 2 * time.Second

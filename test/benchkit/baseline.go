@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/ferrolb/ferrolb/test/cluster"
 )
 
@@ -45,6 +47,10 @@ type BaselineOptions struct {
 	Timeout  time.Duration // bound on the whole run, set-up excepted
 	KeepDir  bool          // keep the API server's directory (and say where)
 	Progress Progress
+	// Profile, if set, is called just before the workload starts; the
+	// server stops only after the function it returns has returned (a
+	// profile being recorded needs the server up).
+	Profile func(ctx context.Context, cs kubernetes.Interface) (wait func())
 }
 
 // Baseline measures the API server alone: on a fresh API server with no
@@ -82,6 +88,9 @@ func baseline(ctx context.Context, w Workload, minWrites float64, o BaselineOpti
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	if o.Profile != nil {
+		defer o.Profile(ctx, w.Client)()
+	}
 	t, err := TimeWorkload(ctx, &w, nil)
 	if err != nil {
 		return Timing{}, "", err

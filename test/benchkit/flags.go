@@ -22,7 +22,9 @@ type SpeakerFlags struct {
 	ProfileDir      string        // -profile-dir
 	CPUProfile      time.Duration // -cpu-profile
 	WithoutSpeakers bool          // -compare-without-speakers
+	BusyLoops       int           // -compare-busy-loops
 	APIProfile      time.Duration // -apiserver-profile
+	APIProfileAfter time.Duration // -apiserver-profile-after
 	Rounds          int           // -rounds
 	extraArgs       string        // -speaker-args
 }
@@ -37,8 +39,10 @@ func (f *SpeakerFlags) Register(fs *flag.FlagSet) {
 	fs.IntVar(&f.PprofPort, "pprof-port", 0, "run the speakers with --pprof-bind-address 127.0.0.1:<port> (inside each node) and save their heap profiles after the scale run")
 	fs.StringVar(&f.ProfileDir, "profile-dir", "", "where to save the profiles (default: the current directory)")
 	fs.DurationVar(&f.CPUProfile, "cpu-profile", 0, "with -pprof-port, also record node1's speaker CPU profile for this long from the start of the scale workload, and its heap profile halfway")
-	fs.DurationVar(&f.APIProfile, "apiserver-profile", 0, apiServerProfileHelp)
+	fs.DurationVar(&f.APIProfile, "apiserver-profile", 0, "diagnostic: record the API server's CPU profile for this long into the scale burst (each baseline's too), and its goroutines halfway (into -profile-dir)")
+	fs.DurationVar(&f.APIProfileAfter, "apiserver-profile-after", 2*time.Second, "with -apiserver-profile, start the profiles this long after the burst starts")
 	fs.BoolVar(&f.WithoutSpeakers, "compare-without-speakers", false, "diagnostic: also time the scale workload on a lab without speakers (controller only)")
+	fs.IntVar(&f.BusyLoops, "compare-busy-loops", 0, "diagnostic: also time the API-server-alone baseline beside this many busy loops (arithmetic only, in a child process): how much mere competition for the CPUs slows the API server")
 }
 
 // SpeakerArgs are the speakers' extra flags: those of -speaker-args, and
@@ -52,9 +56,30 @@ func (f *SpeakerFlags) SpeakerArgs() []string {
 }
 
 // SaveAPIServerProfile runs SaveAPIServerBurst as -apiserver-profile asks,
-// if it does, in the background; the files' names start with prefix.
-func (f *SpeakerFlags) SaveAPIServerProfile(ctx context.Context, cs kubernetes.Interface, prefix string, progress Progress) {
-	if f.APIProfile > 0 {
-		go SaveAPIServerBurst(ctx, cs, f.ProfileDir, prefix, apiProfileAfter, f.APIProfile, progress)
+// if it does, in the background; the files' names start with prefix. wait
+// returns once the profile is saved (or failed).
+func (f *SpeakerFlags) SaveAPIServerProfile(ctx context.Context, cs kubernetes.Interface, prefix string, progress Progress) (wait func()) {
+	done := make(chan struct{})
+	if f.APIProfile <= 0 {
+		close(done)
+	} else {
+		go func() {
+			defer close(done)
+			SaveAPIServerBurst(ctx, cs, f.ProfileDir, prefix, f.APIProfileAfter, f.APIProfile, progress)
+		}()
+	}
+	return func() { <-done }
+}
+
+// BaselineProfile is BaselineOptions.Profile for the baseline with or
+// without slices: its API server's profile as -apiserver-profile asks,
+// named kube-apiserver-baseline[-slices]-*.
+func (f *SpeakerFlags) BaselineProfile(slices bool, progress Progress) func(context.Context, kubernetes.Interface) func() {
+	prefix := "kube-apiserver-baseline"
+	if slices {
+		prefix += "-slices"
+	}
+	return func(ctx context.Context, cs kubernetes.Interface) func() {
+		return f.SaveAPIServerProfile(ctx, cs, prefix, progress)
 	}
 }

@@ -16,7 +16,12 @@ import (
 // measure returns or SIGINT or SIGTERM ends its context. Then it calls
 // cleanup (if set), prints the rows measured as a table on stdout and, on
 // error, prints "<name>: <error>" on stderr and exits with status 1.
+//
+// Started by StartBusyLoops, it only runs the busy loops.
 func Main(name string, measure func(context.Context) ([]Row, error), cleanup func()) {
+	if runBusyLoops() {
+		return
+	}
 	klog.SetLogger(logr.Discard()) // client-go's chatter when a watch ends
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	rows, err := measure(ctx)

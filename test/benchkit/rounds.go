@@ -21,7 +21,8 @@ func (r Round) Ratio() float64 { return r.Lab.Seconds() / r.Direct.Seconds() }
 func (r Round) RatioSlices() float64 { return r.Lab.Seconds() / r.DirectSlices.Seconds() }
 
 // ScaleRounds runs rounds of the scale comparison: in each, the baselines
-// (CompareScale; the lab without speakers only in the first), then lab,
+// (CompareScale; the lab without speakers and the busy loops only in the
+// first), then lab,
 // told whether it is the last round (which alone measures what follows the
 // burst: memory, steady state). Each ratio pairs a lab run with the
 // baselines just before it, so a machine whose speed drifts during the
@@ -39,6 +40,9 @@ func ScaleRounds(ctx context.Context, f SpeakerFlags, n int, progress Progress,
 		}
 		g := f
 		g.WithoutSpeakers = f.WithoutSpeakers && i == 0
+		if i > 0 {
+			g.BusyLoops = 0
+		}
 		c, err := CompareScale(ctx, g, n, progress, baseline, bare)
 		if err != nil {
 			return out, err
