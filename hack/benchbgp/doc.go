@@ -37,8 +37,11 @@
 // Diagnostics printed with the scale run: the CPU each lab process used
 // (children of this program, from /proc), the API server's write requests,
 // and the speaker's largest memory mappings. -compare-without-speakers
-// also times the scale workload on a lab without speakers; -keep-dir keeps
+// also times the scale workload on a lab without speakers;
+// -compare-busy-loops N times the API-server-alone baseline again beside N
+// busy loops (arithmetic only, no API request); -keep-dir keeps
 // the labs' logs; -pprof-port saves the speakers' heap profiles after the
 // scale run (and with -cpu-profile node1's CPU profile during it);
-// -apiserver-profile saves the API server's CPU profile and goroutines.
+// -apiserver-profile saves the API server's CPU profile and goroutines
+// (the baselines' too).
 package main

@@ -32,8 +32,11 @@
 // reconcile count (controller-runtime's metric, read from each speaker's
 // metrics endpoint inside its node), and the API server's write requests.
 // -compare-without-speakers also times the same workload on a lab without
-// speakers; -pprof-port with -cpu-profile saves the speakers' profiles,
-// -apiserver-profile the API server's (CPU, and its goroutines halfway).
+// speakers; -compare-busy-loops N times the API-server-alone baseline again
+// beside N busy loops (arithmetic only, no API request): how much mere
+// competition for the CPUs slows the API server. -pprof-port with
+// -cpu-profile saves the speakers' profiles, -apiserver-profile the API
+// server's (CPU, and its goroutines halfway), the baselines' included.
 //
 // Progress goes to stderr, the table to stdout. Every wait is bounded; the
 // labs are torn down on return and on SIGINT/SIGTERM.
