@@ -73,7 +73,8 @@ func (f *SpeakerFlags) SaveAPIServerProfile(ctx context.Context, cs kubernetes.I
 
 // BaselineProfile is BaselineOptions.Profile for the baseline with or
 // without slices: its API server's profile as -apiserver-profile asks,
-// named kube-apiserver-baseline[-slices]-*.
+// named kube-apiserver-baseline[-slices]-* (the run beside busy loops,
+// which has no slices, overwrites the plain run's).
 func (f *SpeakerFlags) BaselineProfile(slices bool, progress Progress) func(context.Context, kubernetes.Interface) func() {
 	prefix := "kube-apiserver-baseline"
 	if slices {
