@@ -14,6 +14,8 @@ import (
 
 	"github.com/mdlayher/packet"
 	"golang.org/x/net/bpf"
+
+	"github.com/ferrolb/ferrolb/internal/netpkt"
 )
 
 // echoPath sends and receives the echo packets of one session. An echo
@@ -139,32 +141,10 @@ func (e *echoPath) close() {
 // IPv4 packets, which is how this host loops a remote system's echo
 // packets back.
 func forwardsIPv4(local netip.Addr) bool {
-	dev, err := deviceOf(local)
-	if err != nil {
+	ifi, _, ok := netpkt.InterfaceWith(local)
+	if !ok {
 		return false
 	}
-	b, err := os.ReadFile("/proc/sys/net/ipv4/conf/" + dev + "/forwarding")
+	b, err := os.ReadFile("/proc/sys/net/ipv4/conf/" + ifi.Name + "/forwarding")
 	return err == nil && strings.TrimSpace(string(b)) == "1"
-}
-
-// deviceOf returns the interface that has address a.
-func deviceOf(a netip.Addr) (string, error) {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return "", err
-	}
-	for _, ifi := range ifs {
-		addrs, err := ifi.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, ad := range addrs {
-			if p, ok := ad.(*net.IPNet); ok {
-				if x, ok := netip.AddrFromSlice(p.IP); ok && x.Unmap() == a {
-					return ifi.Name, nil
-				}
-			}
-		}
-	}
-	return "", errors.New("no interface has " + a.String())
 }

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/ferrolb/ferrolb/internal/bgp"
+	"github.com/ferrolb/ferrolb/internal/netpkt"
 )
 
 // localEnd is what the node knows about its end of a session before
@@ -45,35 +46,7 @@ func lookupLocalEnd(ctx context.Context, p *bgp.Peer) localEnd {
 		le.addr = conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 		conn.Close()
 	}
-	ifaces, err := net.Interfaces()
-	if err != nil {
-		return le
-	}
-	for _, ifi := range ifaces {
-		addrs, err := ifi.Addrs()
-		if err != nil {
-			continue
-		}
-		var list []netip.Addr
-		found := false
-		for _, a := range addrs {
-			ipn, ok := a.(*net.IPNet)
-			if !ok {
-				continue
-			}
-			ip, ok := netip.AddrFromSlice(ipn.IP)
-			if !ok {
-				continue
-			}
-			ip = ip.Unmap()
-			list = append(list, ip)
-			found = found || ip == le.addr
-		}
-		if found {
-			le.ifaceAddrs = list
-			return le
-		}
-	}
+	_, le.ifaceAddrs, _ = netpkt.InterfaceWith(le.addr)
 	return le
 }
 
