@@ -51,17 +51,8 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 			res = r
 			return r.frr, err
 		})
-	if len(rounds) > 0 {
-		rows = append(rows,
-			row{"scale, create " + n + " Services at once -> a path from each of the 3 nodes for every one in FRR's RIB, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.Lab) }), "", ""},
-			row{"scale, API server alone: create " + n + " Services + write statuses, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.Direct) }), "", ""},
-			row{"scale, API server alone: the same + " + n + " EndpointSlices, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.DirectSlices) }), "", ""},
-			row{"scale, FRR complete / API server alone", benchkit.MedianRatios(rounds), scaleTarget, metalLBScale},
-			row{"scale, the same ratio in each round (against the run with slices)", benchkit.EachRound(rounds, func(r benchkit.Round) string {
-				return fmt.Sprintf("%.2fx (%.2fx)", r.Ratio(), r.RatioSlices())
-			}), "", ""},
-		)
-	}
+	rows = append(rows, benchkit.RoundRows(rounds, n, "scale, create "+n+" Services at once -> a path from each of the 3 nodes for every one in FRR's RIB",
+		"scale, FRR complete / API server alone", scaleTarget, metalLBScale)...)
 	if err != nil {
 		return rows, err
 	}

@@ -84,15 +84,8 @@ func scaleRun(ctx context.Context, o options) ([]row, error) {
 		return rows, err
 	}
 	lastRound := rounds[len(rounds)-1]
-	rows = append(rows,
-		row{"scale, create " + n + " L2 Services -> every IP answers ARP, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.Lab) }), "", ""},
-		row{"scale, API server alone: create " + n + " Services + write statuses, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.Direct) }), "", ""},
-		row{"scale, API server alone: the same + " + n + " EndpointSlices, each round", benchkit.EachRound(rounds, func(r benchkit.Round) string { return benchkit.Secs(r.DirectSlices) }), "", ""},
-		row{"scale, ARP answered / API server alone", benchkit.MedianRatios(rounds), "<= 2x", metalLBScale},
-		row{"scale, the same ratio in each round (against the run with slices)", benchkit.EachRound(rounds, func(r benchkit.Round) string {
-			return fmt.Sprintf("%.2fx (%.2fx)", r.Ratio(), r.RatioSlices())
-		}), "", ""},
-	)
+	rows = append(rows, benchkit.RoundRows(rounds, n, "scale, create "+n+" L2 Services -> every IP answers ARP",
+		"scale, ARP answered / API server alone", "<= 2x", metalLBScale)...)
 	if err != nil {
 		return rows, err
 	}

@@ -83,3 +83,22 @@ func EachRound(rs []Round, fn func(Round) string) string {
 
 // Secs formats a duration in seconds: "4.13 s".
 func Secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// RoundRows are the table rows of the rounds: the lab's time (labRow
+// names it), both baselines' and the ratios, the median against target
+// and MetalLB's figure, then each round's; none without rounds.
+func RoundRows(rs []Round, n, labRow, ratioRow, target, metalLB string) []Row {
+	if len(rs) == 0 {
+		return nil
+	}
+	each := func(fn func(Round) string) string { return EachRound(rs, fn) }
+	return []Row{
+		{labRow + ", each round", each(func(r Round) string { return Secs(r.Lab) }), "", ""},
+		{"scale, API server alone: create " + n + " Services + write statuses, each round", each(func(r Round) string { return Secs(r.Direct) }), "", ""},
+		{"scale, API server alone: the same + " + n + " EndpointSlices, each round", each(func(r Round) string { return Secs(r.DirectSlices) }), "", ""},
+		{ratioRow, MedianRatios(rs), target, metalLB},
+		{"scale, the same ratio in each round (against the run with slices)", each(func(r Round) string {
+			return fmt.Sprintf("%.2fx (%.2fx)", r.Ratio(), r.RatioSlices())
+		}), "", ""},
+	}
+}

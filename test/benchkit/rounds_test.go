@@ -57,6 +57,15 @@ func TestScaleRounds(t *testing.T) {
 	if got, want := MedianRatios(rs[:1]), "3.00x (2.00x against the run with slices)"; got != want {
 		t.Errorf("one round: %q; want %q", got, want)
 	}
+	rows := RoundRows(rs, "10", "scale, lab", "scale, ratio", "<= 2x", "6x")
+	if len(rows) != 5 || rows[0] != (Row{"scale, lab, each round", "6.00 s, 3.00 s, 9.00 s", "", ""}) ||
+		rows[3] != (Row{"scale, ratio", "3.00x (2.00x against the runs with slices), median of 3 rounds", "<= 2x", "6x"}) ||
+		rows[4][1] != "3.00x (2.00x), 1.50x (1.00x), 4.50x (3.00x)" {
+		t.Errorf("RoundRows = %q", rows)
+	}
+	if rows := RoundRows(nil, "10", "a", "b", "", ""); rows != nil {
+		t.Errorf("RoundRows without rounds = %q", rows)
+	}
 
 	// A failing lab run stops the rounds and keeps those done.
 	boom := errors.New("boom")
