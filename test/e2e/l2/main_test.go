@@ -196,49 +196,35 @@ func (e *env) reset() error {
 
 // resetNode removes every label, taint and condition a test may have set.
 func (e *env) resetNode(ctx context.Context, name string) error {
-	for attempt := 0; ; attempt++ {
-		var n corev1.Node
-		if err := e.c.Get(ctx, types.NamespacedName{Name: name}, &n); err != nil {
-			return err
+	if err := e.tryUpdateNode(ctx, name, false, func(n *corev1.Node) bool {
+		before := len(n.Spec.Taints)
+		n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, isOutOfService)
+		return len(n.Spec.Taints) != before
+	}); err != nil {
+		return err
+	}
+	var n corev1.Node
+	if err := e.c.Get(ctx, types.NamespacedName{Name: name}, &n); err != nil {
+		return err
+	}
+	labels := map[string]any{}
+	for k := range n.Labels {
+		if strings.HasPrefix(k, testLabel) || k == labelExcludeLB {
+			labels[k] = nil
 		}
-		if slices.ContainsFunc(n.Spec.Taints, isOutOfService) {
-			n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, isOutOfService)
-			if err := e.c.Update(ctx, &n); err != nil {
-				if apierrors.IsConflict(err) && attempt < 4 {
-					continue
-				}
-				return err
-			}
-			if err := e.c.Get(ctx, types.NamespacedName{Name: name}, &n); err != nil {
-				return err
-			}
-		}
-		labels := map[string]any{}
-		for k := range n.Labels {
-			if strings.HasPrefix(k, testLabel) || k == labelExcludeLB {
-				labels[k] = nil
-			}
-		}
-		if len(labels) > 0 {
-			if err := e.mergePatch(ctx, &n, map[string]any{"metadata": map[string]any{"labels": labels}}); err != nil {
-				return err
-			}
-		}
-		conds := slices.DeleteFunc(slices.Clone(n.Status.Conditions), func(c corev1.NodeCondition) bool {
-			return c.Type == corev1.NodeNetworkUnavailable
-		})
-		if len(conds) == len(n.Status.Conditions) {
-			return nil
-		}
-		if err := e.c.Get(ctx, types.NamespacedName{Name: name}, &n); err != nil {
-			return err
-		}
-		n.Status.Conditions = conds
-		err := e.c.Status().Update(ctx, &n)
-		if err == nil || !apierrors.IsConflict(err) || attempt == 4 {
+	}
+	if len(labels) > 0 {
+		if err := e.mergePatch(ctx, &n, map[string]any{"metadata": map[string]any{"labels": labels}}); err != nil {
 			return err
 		}
 	}
+	return e.tryUpdateNode(ctx, name, true, func(n *corev1.Node) bool {
+		before := len(n.Status.Conditions)
+		n.Status.Conditions = slices.DeleteFunc(n.Status.Conditions, func(c corev1.NodeCondition) bool {
+			return c.Type == corev1.NodeNetworkUnavailable
+		})
+		return len(n.Status.Conditions) != before
+	})
 }
 
 func (e *env) mergePatch(ctx context.Context, obj client.Object, patch map[string]any) error {
@@ -395,23 +381,35 @@ func (e *env) setNetworkUnavailable(node string, on bool) {
 // the failure message.
 func (e *env) updateNode(node, what string, status bool, change func(*corev1.Node)) {
 	e.t.Helper()
+	err := e.tryUpdateNode(e.ctx, node, status, func(n *corev1.Node) bool {
+		change(n)
+		return true
+	})
+	if err != nil {
+		e.t.Fatalf("updating the %s of node %s: %v", what, node, err)
+	}
+}
+
+// tryUpdateNode reads a Node and applies change; if change reports a
+// change, it writes the Node back (its status when status is true),
+// retrying on conflicts up to five times.
+func (e *env) tryUpdateNode(ctx context.Context, node string, status bool, change func(*corev1.Node) bool) error {
 	for attempt := 0; ; attempt++ {
 		var n corev1.Node
-		if err := e.c.Get(e.ctx, types.NamespacedName{Name: node}, &n); err != nil {
-			e.t.Fatal(err)
+		if err := e.c.Get(ctx, types.NamespacedName{Name: node}, &n); err != nil {
+			return err
 		}
-		change(&n)
+		if !change(&n) {
+			return nil
+		}
 		var err error
 		if status {
-			err = e.c.Status().Update(e.ctx, &n)
+			err = e.c.Status().Update(ctx, &n)
 		} else {
-			err = e.c.Update(e.ctx, &n)
+			err = e.c.Update(ctx, &n)
 		}
-		if err == nil {
-			return
-		}
-		if !apierrors.IsConflict(err) || attempt == 4 {
-			e.t.Fatalf("updating the %s of node %s: %v", what, node, err)
+		if err == nil || !apierrors.IsConflict(err) || attempt == 4 {
+			return err
 		}
 	}
 }

@@ -11,9 +11,9 @@ import (
 
 // TestNodeConditions: the exclude-from-external-load-balancers label, the
 // NetworkUnavailable=True condition and the out-of-service taint each take
-// a node out of the election: the announcement moves away (to the same next node, the
-// election being deterministic), HTTP follows, and it comes back when the
-// label or condition goes.
+// a node out of the election: the announcement moves away (to the same
+// next node, the election being deterministic), HTTP follows, and it comes
+// back when the label, condition or taint goes.
 func TestNodeConditions(t *testing.T) {
 	e := newEnv(t)
 	e.pool("conditions", "203.0.113.52-203.0.113.55")
